@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import type { Finding, RuleMeta } from './finding.js';
+import { FindingSchema } from './finding.js';
+import type { AnalyzerLimits } from './limits.js';
+import type { Workspace, WorkspaceFile } from './workspace.js';
+
+export const ANALYZER_STATUSES = ['succeeded', 'partial', 'failed', 'skipped', 'timeout'] as const;
+export const AnalyzerStatusSchema = z.enum(ANALYZER_STATUSES);
+export type AnalyzerStatus = z.infer<typeof AnalyzerStatusSchema>;
+
+export const AnalyzerErrorSchema = z.object({
+  file: z.string().optional(),
+  message: z.string(),
+});
+export type AnalyzerError = z.infer<typeof AnalyzerErrorSchema>;
+
+export const AnalyzerResultSchema = z.object({
+  analyzer: z.string().min(1),
+  version: z.number().int().positive(),
+  status: AnalyzerStatusSchema,
+  reason: z.string().optional(),
+  findings: z.array(FindingSchema),
+  errors: z.array(AnalyzerErrorSchema),
+  durationMs: z.number().nonnegative(),
+});
+export type AnalyzerResult = z.infer<typeof AnalyzerResultSchema>;
+
+export interface AnalyzerRequirements {
+  network?: boolean;
+  docker?: boolean;
+}
+
+/** What an analyzer may read. Paths come from `workspace.files`; reads are capped and never follow links. */
+export interface WorkspaceReader {
+  readText(file: WorkspaceFile): Promise<string>;
+  readBytes(file: WorkspaceFile, maxBytes?: number): Promise<Buffer>;
+}
+
+export interface AnalyzerContext {
+  workspace: Workspace;
+  reader: WorkspaceReader;
+  signal: AbortSignal;
+  limits: AnalyzerLimits;
+}
+
+/**
+ * What `analyze` returns. `partial` with a reason when some files could not be analysed; a thrown error
+ * or an abort is turned into `failed` / `timeout` by the runner, never into an empty result.
+ */
+export interface AnalyzerOutput {
+  findings: Finding[];
+  errors?: { file?: string; message: string }[];
+  status?: 'succeeded' | 'partial' | 'skipped';
+  reason?: string;
+}
+
+export interface Analyzer {
+  readonly id: string;
+  readonly version: number;
+  readonly description: string;
+  readonly requirements: AnalyzerRequirements;
+  readonly rules: readonly RuleMeta[];
+  analyze(ctx: AnalyzerContext): Promise<AnalyzerOutput>;
+}

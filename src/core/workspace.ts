@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { FindingSchema } from './finding.js';
+import { TargetSchema } from './target.js';
+
+/** Detected from content first (magic bytes), then from the name. */
+export const FILE_TYPES = [
+  'javascript',
+  'typescript',
+  'json',
+  'yaml',
+  'toml',
+  'markdown',
+  'dockerfile',
+  'shell',
+  'python',
+  'html',
+  'text',
+  'elf',
+  'pe',
+  'macho',
+  'wasm',
+  'archive',
+  'image',
+  'binary',
+] as const;
+export const FileTypeSchema = z.enum(FILE_TYPES);
+export type FileType = z.infer<typeof FileTypeSchema>;
+
+export const BINARY_EXECUTABLE_TYPES: ReadonlySet<FileType> = new Set(['elf', 'pe', 'macho', 'wasm']);
+
+export const WorkspaceFileSchema = z.object({
+  /** POSIX path relative to the workspace root, never absolute, never containing `..`. */
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  type: FileTypeSchema,
+  /** Left out of the workspace because it was over the single-file cap: listed, never read. */
+  omitted: z.boolean().optional(),
+});
+export type WorkspaceFile = z.infer<typeof WorkspaceFileSchema>;
+
+export const WorkspaceSchema = z.object({
+  /** Absolute path of the unpacked, read-only directory. */
+  root: z.string().min(1),
+  target: TargetSchema,
+  name: z.string().optional(),
+  version: z.string().optional(),
+  /** SRI string of the archive (npm, tarball targets). */
+  integrity: z.string().optional(),
+  /** Commit of the checkout (git targets). */
+  commit: z.string().optional(),
+  files: z.array(WorkspaceFileSchema),
+  totalBytes: z.number().int().nonnegative(),
+  /** What making the workspace refused or cut (links, traversal, caps), as findings of analyzer `workspace`. */
+  findings: z.array(FindingSchema),
+  /** True when a cap stopped the workspace short: some of the package was not seen. */
+  incomplete: z.boolean(),
+});
+export type Workspace = z.infer<typeof WorkspaceSchema>;
+
+export const WORKSPACE_ANALYZER_ID = 'workspace';
