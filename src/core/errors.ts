@@ -12,6 +12,8 @@ export const EXIT = {
   network: 5,
   integrity: 6,
   store: 7,
+  /** The whole scan went over its `--timeout`. */
+  timeout: 8,
   internal: 70,
   interrupted: 130,
 } as const;

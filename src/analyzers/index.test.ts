@@ -1,0 +1,34 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { RuleMetaSchema } from '../core/finding.js';
+import { WORKSPACE_RULES } from '../fetch/rules.js';
+import { ANALYZERS } from './index.js';
+
+const HELPER_FOLDERS = new Set(['test-helpers']);
+
+describe('the analyzer list', () => {
+  it('has one entry per analyzer folder, each id equal to its folder name', () => {
+    const dir = fileURLToPath(new URL('.', import.meta.url));
+    const folders = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !HELPER_FOLDERS.has(e.name))
+      .map((e) => e.name)
+      .sort();
+    expect(ANALYZERS.map((a) => a.id).sort()).toEqual(folders);
+  });
+
+  it.each(ANALYZERS.map((a) => [a.id, a] as const))('%s declares valid, namespaced, unique rules', (id, analyzer) => {
+    expect(Number.isInteger(analyzer.version) && analyzer.version > 0).toBe(true);
+    expect(analyzer.rules.length).toBeGreaterThan(0);
+    for (const rule of analyzer.rules) {
+      expect(RuleMetaSchema.safeParse(rule).success, rule.id).toBe(true);
+      expect(rule.id.startsWith(`${id}/`), rule.id).toBe(true);
+    }
+    expect(new Set(analyzer.rules.map((r) => r.id)).size).toBe(analyzer.rules.length);
+  });
+
+  it('keeps rule ids unique across analyzers and the workspace stage', () => {
+    const ids = [...ANALYZERS.flatMap((a) => a.rules), ...WORKSPACE_RULES].map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

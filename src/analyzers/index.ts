@@ -1,0 +1,9 @@
+import type { Analyzer } from '../core/analyzer.js';
+import { manifestAnalyzer } from './manifest/index.js';
+
+/** Every analyzer, in the order they run. One folder each under src/analyzers/, named by its id. */
+export const ANALYZERS: readonly Analyzer[] = [manifestAnalyzer];
+
+export function analyzerById(id: string): Analyzer | undefined {
+  return ANALYZERS.find((a) => a.id === id);
+}

@@ -1,0 +1,235 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AssayError } from '../core/errors.js';
+import type { ErrorCategory } from '../core/errors.js';
+import { DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
+import type { WorkspaceLimits } from '../core/limits.js';
+import type { Target } from '../core/target.js';
+import { fetchNpm } from './npm.js';
+import type { NpmFetchOptions } from './npm.js';
+import { buildPackageTarball, sha512Integrity, startRegistryServer } from './test-helpers/registry-server.js';
+import type { FakePackage, FakeRegistry } from './test-helpers/registry-server.js';
+import type { FetchContext } from './workspace.js';
+
+let tmp = '';
+let registry: FakeRegistry;
+let marker = '';
+const integrities: Record<string, string> = {};
+
+function pkgJson(name: string, version: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ name, version, ...extra });
+}
+
+async function version(name: string, v: string, files: Record<string, string | Buffer> = {}, extra: Record<string, unknown> = {}) {
+  const tarball = await buildPackageTarball({ 'package.json': pkgJson(name, v, extra), 'index.js': `module.exports = '${v}';\n`, ...files });
+  integrities[`${name}@${v}`] = sha512Integrity(tarball);
+  return { tarball, manifest: extra };
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'assay-npm-'));
+  marker = path.join(tmp, 'install-script-ran');
+  // Every lifecycle script npm knows would leave the marker behind; none may run.
+  const writeMarker = `node -e "require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')"`;
+  const scripts = { preinstall: writeMarker, install: writeMarker, postinstall: writeMarker, prepare: writeMarker, prepack: writeMarker };
+  const other = await version('other-pkg', '1.0.0');
+  const packages: Record<string, FakePackage> = {
+    'demo-server': {
+      distTags: { latest: '1.2.0', next: '2.0.0-beta.1' },
+      versions: {
+        '1.0.0': await version('demo-server', '1.0.0'),
+        '1.2.0': await version('demo-server', '1.2.0'),
+        '2.0.0-beta.1': await version('demo-server', '2.0.0-beta.1'),
+      },
+    },
+    '@acme/mcp-tool': { distTags: { latest: '0.3.1' }, versions: { '0.3.1': await version('@acme/mcp-tool', '0.3.1') } },
+    // The packument claims another tarball's checksum.
+    tampered: {
+      distTags: { latest: '1.0.0' },
+      versions: { '1.0.0': { ...(await version('tampered', '1.0.0')), integrity: sha512Integrity(other.tarball) } },
+    },
+    huge: {
+      distTags: { latest: '1.0.0' },
+      versions: { '1.0.0': await version('huge', '1.0.0', { 'blob.bin': randomBytes(256 * 1024) }) },
+    },
+    scripted: {
+      distTags: { latest: '1.0.0' },
+      versions: { '1.0.0': await version('scripted', '1.0.0', { 'install.js': `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')` }, { scripts }) },
+    },
+    empty: { distTags: {}, versions: {} },
+  };
+  const liar = { name: 'liar', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': { name: 'other-pkg', version: '1.0.0', dist: { tarball: 'http://127.0.0.1:9/x.tgz' } } } };
+  registry = await startRegistryServer(packages, { rawPackuments: { garbled: '{"name":"garbled","versions":{', liar: JSON.stringify(liar) } });
+});
+
+afterAll(async () => {
+  await registry.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function ctx(overrides: Partial<FetchContext & NpmFetchOptions> = {}, limits: Partial<WorkspaceLimits> = {}): FetchContext & NpmFetchOptions {
+  return {
+    limits: { ...DEFAULT_WORKSPACE_LIMITS, ...limits },
+    signal: AbortSignal.timeout(30_000),
+    registry: registry.url,
+    cacheDir: path.join(tmp, 'cache'),
+    retries: 0,
+    timeoutMs: 5_000,
+    tmpDir: tmp,
+    ...overrides,
+  };
+}
+
+function npmTarget(spec: string, name: string): Target {
+  return { kind: 'npm', spec: `npm:${spec}`, name };
+}
+
+async function failure(promise: Promise<unknown>): Promise<AssayError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AssayError);
+    return error as AssayError;
+  }
+  throw new Error('expected the fetch to fail');
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('fetchNpm', () => {
+  const resolves: [string, string, string][] = [
+    ['exact version', 'demo-server@1.0.0', '1.0.0'],
+    ['range', 'demo-server@^1.0.0', '1.2.0'],
+    ['default tag', 'demo-server@latest', '1.2.0'],
+    ['other tag', 'demo-server@next', '2.0.0-beta.1'],
+    ['scoped name', '@acme/mcp-tool@0.3.1', '0.3.1'],
+  ];
+  it.each(resolves)('%s: %s → %s', async (_label, spec, expected) => {
+    const name = spec.slice(0, spec.lastIndexOf('@'));
+    const made = await fetchNpm(npmTarget(spec, name), ctx());
+    try {
+      const ws = made.workspace;
+      expect(ws.name).toBe(name);
+      expect(ws.version).toBe(expected);
+      expect(ws.integrity).toBe(integrities[`${name}@${expected}`]);
+      const main = ws.files.find((f) => f.path.endsWith('index.js'));
+      expect(main).toBeDefined();
+      const content = await readFile(path.join(ws.root, main?.path ?? ''), 'utf8');
+      expect(content).toContain(`'${expected}'`);
+    } finally {
+      await made.dispose();
+    }
+  });
+
+  it('asks for a scoped package at /@scope%2fname', async () => {
+    const made = await fetchNpm(npmTarget('@acme/mcp-tool@0.3.1', '@acme/mcp-tool'), ctx());
+    await made.dispose();
+    expect(registry.requests.some((r) => r.toLowerCase() === '/@acme%2fmcp-tool')).toBe(true);
+  });
+
+  const failures: [string, string, ErrorCategory, RegExp][] = [
+    ['unknown package', 'no-such-package@1.0.0', 'notFound', /^package not found in the registry: no-such-package$/],
+    ['unknown version', 'demo-server@9.9.9', 'notFound', /no version of demo-server matches 9\.9\.9; available versions: 2\.0\.0-beta\.1, 1\.2\.0, 1\.0\.0; tags: latest=1\.2\.0, next=2\.0\.0-beta\.1/],
+    ['unknown tag', 'demo-server@nightly', 'notFound', /no version of demo-server matches nightly/],
+    ['package without versions', 'empty@latest', 'notFound', /no version of empty matches latest/],
+    ['integrity mismatch', 'tampered@1.0.0', 'integrity', /integrity check failed for tampered@1\.0\.0/],
+    ['malformed packument', 'garbled@1.0.0', 'invalidInput', /^the registry sent an invalid response for garbled: /],
+    ['manifest for another package', 'liar@1.0.0', 'integrity', /answered liar@1\.0\.0 with a manifest for another package/],
+  ];
+  it.each(failures)('%s → %s', async (_label, spec, category, message) => {
+    const name = spec.slice(0, spec.lastIndexOf('@'));
+    const error = await failure(fetchNpm(npmTarget(spec, name), ctx()));
+    expect(error.category).toBe(category);
+    expect(error.message).toMatch(message);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('reports an unreachable registry as a network error', async () => {
+    const url = `http://127.0.0.1:${await freePort()}/`;
+    const error = await failure(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: url })));
+    expect(error.category).toBe('network');
+    expect(error.message).toBe(`registry unreachable: ${url}: ECONNREFUSED`);
+  });
+
+  it('reports 5xx answers as a network error', async () => {
+    const broken = await startRegistryServer({}, { status: 503 });
+    try {
+      const error = await failure(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: broken.url })));
+      expect(error.category).toBe('network');
+      expect(error.message).toBe(`registry unreachable: ${broken.url}: E503`);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('stops a download over the archive cap', async () => {
+    const error = await failure(fetchNpm(npmTarget('huge@1.0.0', 'huge'), ctx({}, { maxArchiveBytes: 64 * 1024 })));
+    expect(error.category).toBe('invalidInput');
+    expect(error.message).toMatch(/--max-archive-size/);
+  });
+
+  it('never runs a lifecycle script of the package', async () => {
+    const made = await fetchNpm(npmTarget('scripted@1.0.0', 'scripted'), ctx());
+    try {
+      const manifest = made.workspace.files.find((f) => f.path.endsWith('package.json'));
+      expect(manifest).toBeDefined();
+      const pkg = JSON.parse(await readFile(path.join(made.workspace.root, manifest?.path ?? ''), 'utf8')) as { scripts?: Record<string, string> };
+      expect(Object.keys(pkg.scripts ?? {})).toContain('postinstall');
+    } finally {
+      await made.dispose();
+    }
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it.each([
+    ['a git spec', 'npm:foo@git+https://git.example.test/a/b.git'],
+    ['a file spec', 'npm:foo@file:../x'],
+    ['an alias', 'npm:foo@npm:bar@1.0.0'],
+    ['a non-npm target', 'demo-server@1.0.0'],
+  ])('refuses %s before any request', async (_label, spec) => {
+    const before = registry.requests.length;
+    const error = await failure(fetchNpm({ kind: 'npm', spec }, ctx()));
+    expect(error.category).toBe('usage');
+    expect(registry.requests.length).toBe(before);
+  });
+
+  it('honours an aborted signal', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ signal: controller.signal }))).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('stops a hanging download when the signal aborts', async () => {
+    const stalled = await startRegistryServer(
+      { 'demo-server': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': await version('demo-server', '1.0.0') } } },
+      { stallTarballs: true },
+    );
+    try {
+      const started = Date.now();
+      const signal = AbortSignal.timeout(300);
+      await expect(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: stalled.url, signal }))).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(stalled.requests.some((r) => r.endsWith('.tgz'))).toBe(true);
+    } finally {
+      await stalled.close();
+    }
+  });
+
+  it('keeps its cache in the directory it is given', async () => {
+    const made = await fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx());
+    await made.dispose();
+    expect(existsSync(path.join(tmp, 'cache'))).toBe(true);
+  });
+});

@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import pacote from 'pacote';
+import semver from 'semver';
+import { z } from 'zod';
+import { AssayError } from '../core/errors.js';
+import { formatBytes } from '../core/limits.js';
+import type { Target } from '../core/target.js';
+import { parseNpmSpec } from '../sources/spec.js';
+import type { NpmSpec } from '../sources/spec.js';
+import { resolveRegistry } from './registry-config.js';
+import { workspaceFromArchive } from './workspace.js';
+import type { FetchContext, MadeWorkspace } from './workspace.js';
+
+export interface NpmFetchOptions {
+  /** `--registry`; otherwise the environment or npm's configuration decides. */
+  registry?: string;
+  /** pacote's cache directory; a private per-process temp dir when unset, never ~/.npm. */
+  cacheDir?: string;
+  /** Retries per request after the first attempt (network errors, 5xx). */
+  retries?: number;
+  /** Per-request timeout. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_RETRIES = 2;
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+// What we rely on from the registry's answer; everything else in the manifest is ignored here.
+const ManifestSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().min(1),
+  _resolved: z.string().min(1),
+  _integrity: z.string().min(1).optional(),
+});
+type ResolvedManifest = z.infer<typeof ManifestSchema>;
+
+let processCacheDir: string | undefined;
+
+/** One private cache per process, removed on exit, so a scan never reads or writes the user's npm cache. */
+function defaultCacheDir(): string {
+  if (processCacheDir !== undefined) return processCacheDir;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-assay-npm-cache-'));
+  processCacheDir = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface RequestSetup {
+  spec: NpmSpec;
+  registry: string;
+  signal: AbortSignal;
+  opts: FetchContext & NpmFetchOptions;
+  packumentCache: Map<string, pacote.Packument>;
+}
+
+function pacoteOptions(setup: RequestSetup): pacote.Options {
+  const cache = setup.opts.cacheDir ?? defaultCacheDir();
+  const retries = setup.opts.retries ?? DEFAULT_RETRIES;
+  const options = {
+    registry: setup.registry,
+    cache,
+    tufCache: path.join(cache, '_tuf'),
+    // Always ask the registry: a cached packument could hide a newly published (or pulled) version.
+    preferOnline: true,
+    // pacote reads a packument whole and offers no byte cap; asking for the abbreviated document keeps
+    // it far smaller than the full one, and `timeout` plus the signal bound how long it can take.
+    fullMetadata: false,
+    packumentCache: setup.packumentCache,
+    retry: { retries, factor: 2, minTimeout: 250, maxTimeout: 2000 },
+    timeout: setup.opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    signal: setup.signal,
+    // Defence in depth behind parseNpmSpec: pacote must never fetch git (which runs `prepare`),
+    // files, directories or arbitrary URLs on our behalf.
+    allowGit: 'none',
+    allowRemote: 'none',
+    allowFile: 'none',
+    allowDirectory: 'none',
+  };
+  return options as pacote.Options;
+}
+
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errorField<T>(error: unknown, key: string, schema: z.ZodType<T>): T | undefined {
+  const parsed = schema.safeParse((error as Record<string, unknown> | null)?.[key]);
+  return parsed.success ? parsed.data : undefined;
+}
+
+const TAG = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A few candidates for the message, from registry data: valid versions and plain tag names only. */
+function availableHint(error: unknown): string {
+  const versions = (errorField(error, 'versions', z.array(z.string())) ?? []).filter((v) => semver.valid(v) !== null);
+  const tags = Object.entries(errorField(error, 'distTags', z.record(z.string(), z.string())) ?? {}).filter(
+    ([tag, version]) => TAG.test(tag) && semver.valid(version) !== null,
+  );
+  const parts: string[] = [];
+  if (versions.length > 0) {
+    const newest = semver.rsort([...versions]).slice(0, 5);
+    parts.push(`versions: ${newest.join(', ')}${versions.length > newest.length ? ', …' : ''}`);
+  }
+  if (tags.length > 0) parts.push(`tags: ${tags.slice(0, 5).map(([t, v]) => `${t}=${v}`).join(', ')}`);
+  return parts.length > 0 ? `; available ${parts.join('; ')}` : '; the package has no versions';
+}
+
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ERR_SOCKET_TIMEOUT',
+]);
+
+function networkCode(error: unknown): string | undefined {
+  const code = errorCode(error);
+  const status = errorField(error, 'statusCode', z.number());
+  if (status !== undefined && status >= 500) return `E${status}`;
+  if (code !== undefined && NETWORK_CODES.has(code)) return code;
+  const errno = errorField(error, 'errno', z.string());
+  if (errno !== undefined && NETWORK_CODES.has(errno)) return errno;
+  const type = errorField(error, 'type', z.string());
+  if (type === 'request-timeout' || type === 'body-timeout') return 'ETIMEDOUT';
+  return undefined;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error('the operation was aborted');
+  error.name = 'AbortError';
+  return error;
+}
+
+type Phase = 'manifest' | 'tarball';
+
+/** One clear line per failure; the registry's own text (attacker-influenced) is never echoed at length. */
+function mapNpmError(error: unknown, setup: RequestSetup, phase: Phase, id: string): Error {
+  if (error instanceof AssayError) return error;
+  if (setup.opts.signal.aborted) return abortReason(setup.opts.signal);
+  const code = errorCode(error);
+  const name = setup.spec.name;
+  if (code === 'E404') {
+    return phase === 'manifest'
+      ? new AssayError('notFound', `package not found in the registry: ${name}`, { cause: error })
+      : new AssayError('notFound', `tarball not found in the registry: ${id}`, { cause: error });
+  }
+  if (code === 'ETARGET' || code === 'ENOVERSIONS') {
+    return new AssayError('notFound', `no version of ${name} matches ${setup.spec.fetchSpec}${availableHint(error)}`, { cause: error });
+  }
+  if (code === 'EINTEGRITY' || code === 'EMANIFESTMISMATCH') {
+    return new AssayError('integrity', `integrity check failed for ${id}: the tarball does not match the registry's checksum`, { cause: error });
+  }
+  if (code === 'EJSONPARSE' || errorField(error, 'type', z.string()) === 'invalid-json' || error instanceof SyntaxError) {
+    return new AssayError('invalidInput', `the registry sent an invalid response for ${name}: ${setup.registry}`, { cause: error });
+  }
+  const net = networkCode(error);
+  if (net !== undefined) return new AssayError('network', `registry unreachable: ${setup.registry}: ${net}`, { cause: error });
+  if (code !== undefined && /^E\d{3}$/.test(code)) {
+    return new AssayError('network', `registry refused the request: ${setup.registry}: ${code}`, { cause: error });
+  }
+  if (code !== undefined && /^E[A-Z_]{2,40}$/.test(code)) {
+    return new AssayError('network', `registry request failed: ${setup.registry}: ${code}`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+async function resolveManifest(setup: RequestSetup): Promise<ResolvedManifest> {
+  const id = `${setup.spec.name}@${setup.spec.fetchSpec}`;
+  let raw: unknown;
+  try {
+    raw = await pacote.manifest(id, pacoteOptions(setup));
+  } catch (error) {
+    throw mapNpmError(error, setup, 'manifest', id);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) throw new AssayError('invalidInput', `the registry's manifest for ${id} is missing name, version or dist.tarball`);
+  if (parsed.data.name !== setup.spec.name || semver.valid(parsed.data.version) === null) {
+    throw new AssayError('integrity', `the registry answered ${id} with a manifest for another package or an invalid version`);
+  }
+  return parsed.data;
+}
+
+/** Collects the tarball, refusing to hold more than `max` bytes. */
+function collectCapped(stream: Readable, max: number, onOverflow: () => void): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    stream.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > max) {
+        done = true;
+        onOverflow();
+        reject(
+          new AssayError(
+            'invalidInput',
+            `the tarball is over the archive size cap of ${formatBytes(max)}; raise it with --max-archive-size`,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks, size));
+    });
+    stream.on('error', (error: unknown) => {
+      if (done) return;
+      done = true;
+      reject(error);
+    });
+  });
+}
+
+async function downloadTarball(setup: RequestSetup, manifest: ResolvedManifest, controller: AbortController): Promise<Buffer> {
+  const id = `${manifest.name}@${manifest.version}`;
+  const options: pacote.Options = { ...pacoteOptions(setup), resolved: manifest._resolved };
+  // With `integrity` set, npm-registry-fetch verifies the bytes as they stream and fails with EINTEGRITY.
+  if (manifest._integrity !== undefined) options.integrity = manifest._integrity;
+  try {
+    return await pacote.tarball.stream(
+      id,
+      (stream) => collectCapped(stream, setup.opts.limits.maxArchiveBytes, () => controller.abort()),
+      options,
+    );
+  } catch (error) {
+    throw mapNpmError(error, setup, 'tarball', id);
+  }
+}
+
+function sha512Of(data: Buffer): string {
+  return `sha512-${createHash('sha512').update(data).digest('base64')}`;
+}
+
+function specOfTarget(target: Target): NpmSpec {
+  if (target.kind !== 'npm' || !target.spec.startsWith('npm:')) {
+    throw new AssayError('usage', `not an npm target: ${JSON.stringify(target.spec)}`);
+  }
+  // Re-validated here, not trusted from the caller: only registry specs ever reach pacote.
+  return parseNpmSpec(target.spec.slice(4));
+}
+
+/**
+ * Resolves an npm registry spec and downloads its tarball (integrity verified, size capped while
+ * streaming), then unpacks it into a workspace. No lifecycle script is ever run: registry tarballs are
+ * only downloaded, and pacote is never handed a git, file or directory spec.
+ */
+export async function fetchNpm(target: Target, ctx: FetchContext & NpmFetchOptions): Promise<MadeWorkspace> {
+  const spec = specOfTarget(target);
+  if (ctx.signal.aborted) throw abortReason(ctx.signal);
+  const registry = await resolveRegistry({ explicit: ctx.registry, name: spec.name });
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const setup: RequestSetup = { spec, registry, signal: controller.signal, opts: ctx, packumentCache: new Map() };
+  try {
+    const manifest = await resolveManifest(setup);
+    const archive = await downloadTarball(setup, manifest, controller);
+    if (ctx.signal.aborted) throw abortReason(ctx.signal);
+    const integrity = manifest._integrity ?? sha512Of(archive);
+    return await workspaceFromArchive(archive, target, { name: manifest.name, version: manifest.version, integrity }, ctx);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}

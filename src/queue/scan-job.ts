@@ -1,0 +1,87 @@
+import { ANALYZERS } from '../analyzers/index.js';
+import type { Capabilities } from '../analyzers/runner.js';
+import { runAnalyzers } from '../analyzers/runner.js';
+import type { Analyzer } from '../core/analyzer.js';
+import type { Finding } from '../core/finding.js';
+import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
+import type { Report } from '../core/report.js';
+import type { Target } from '../core/target.js';
+import { fetchWorkspace } from '../fetch/index.js';
+import { createWorkspaceReader } from '../fetch/reader.js';
+import { buildReport } from '../report/build.js';
+import { computeScore } from '../score/score.js';
+
+export interface ScanOptions {
+  signal: AbortSignal;
+  limits: WorkspaceLimits;
+  analyzerLimits: AnalyzerLimits;
+  registry?: string | undefined;
+  cacheDir?: string | undefined;
+  tmpDir?: string | undefined;
+  analyzers?: readonly Analyzer[];
+  capabilities?: Capabilities;
+  /** One short line per stage, for a progress display. */
+  onProgress?: ((message: string) => void) | undefined;
+}
+
+function elapsed(since: number): number {
+  return Math.round((performance.now() - since) * 100) / 100;
+}
+
+function dedupe(findings: readonly Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const finding of findings) if (!seen.has(finding.fingerprint)) seen.set(finding.fingerprint, finding);
+  return [...seen.values()];
+}
+
+/**
+ * One scan: target → workspace → analyzers → score → report. The workspace is removed whatever happens;
+ * storing the report is the caller's choice.
+ */
+export async function runScan(target: Target, options: ScanOptions): Promise<Report> {
+  const started = performance.now();
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`fetching ${target.spec}`);
+  const made = await fetchWorkspace(target, {
+    limits: options.limits,
+    signal: options.signal,
+    ...(options.tmpDir !== undefined ? { tmpDir: options.tmpDir } : {}),
+    ...(options.registry !== undefined ? { registry: options.registry } : {}),
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+  });
+  try {
+    const fetchMs = elapsed(started);
+    const { workspace } = made;
+    progress(`analysing ${workspace.files.length} files`);
+    const analyzeStart = performance.now();
+    const results = await runAnalyzers(
+      options.analyzers ?? ANALYZERS,
+      { workspace, reader: createWorkspaceReader(workspace.root, options.analyzerLimits), limits: options.analyzerLimits },
+      {
+        signal: options.signal,
+        capabilities: options.capabilities ?? { network: true, docker: false },
+        onProgress: (e) => (e.phase === 'start' ? progress(`analyzer ${e.analyzer}`) : undefined),
+      },
+    );
+    const analyzeMs = elapsed(analyzeStart);
+    const scoreStart = performance.now();
+    const findings = dedupe([...workspace.findings, ...results.flatMap((r) => r.findings)]);
+    const score = computeScore({
+      findings,
+      analyzers: results.map((r) => ({ id: r.analyzer, status: r.status, reason: r.reason })),
+      workspaceIncomplete: workspace.incomplete,
+    });
+    const scoreMs = elapsed(scoreStart);
+    return buildReport({
+      target,
+      workspace,
+      results,
+      findings,
+      score,
+      scannedAt: new Date(),
+      timings: { fetchMs, analyzeMs, scoreMs, totalMs: elapsed(started) },
+    });
+  } finally {
+    await made.dispose();
+  }
+}

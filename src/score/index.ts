@@ -1,0 +1,2 @@
+export { computeScore, gradeOf } from './score.js';
+export type { ScoreInput } from './score.js';
