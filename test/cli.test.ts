@@ -78,6 +78,26 @@ describe('mcp-assay scan', () => {
   });
 });
 
+describe('package text on the terminal', () => {
+  it('escapes ANSI, bidi and control characters that a package put in its manifest', async () => {
+    const dir = await writeTree(path.join(work, 'ansi'), {
+      'package.json': JSON.stringify({
+        name: 'ansi-mcp',
+        version: '1.0.0',
+        scripts: { postinstall: 'node setup.js \u001b[2J\u001b]0;owned\u0007 \u202eexe.js' },
+        bin: { 'ansi\u001b[31m': './setup.js' },
+      }),
+      'setup.js': '',
+    });
+    const r = await runCli(['scan', dir, '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('manifest/install-script');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(r.stdout).toContain('\\u{1b}');
+  });
+});
+
 describe('mcp-assay score', () => {
   it('prints the stored result without scanning again, in JSON equal to what scan printed', async () => {
     const scanned = parseReport((await runCli(['scan', hostileDir, '--db', db, '--format', 'json'])).stdout);

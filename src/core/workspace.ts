@@ -58,3 +58,14 @@ export const WorkspaceSchema = z.object({
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 
 export const WORKSPACE_ANALYZER_ID = 'workspace';
+
+/**
+ * Types whose content no analyzer reads as code or scans for signatures: leaving such a file out (over
+ * the single-file cap) is not a blind spot. Anything else left out is, and makes the analysis incomplete.
+ */
+const DATA_ONLY_TYPES: ReadonlySet<FileType> = new Set(['image', 'binary']);
+
+/** True when part of the package that matters was not seen: a cap stopped the workspace, or a file that matters was left out. */
+export function workspaceIsIncomplete(workspace: Pick<Workspace, 'incomplete' | 'files'>): boolean {
+  return workspace.incomplete || workspace.files.some((f) => f.omitted === true && !DATA_ONLY_TYPES.has(f.type));
+}

@@ -6,6 +6,7 @@ import type { Finding } from '../core/finding.js';
 import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
 import type { Target } from '../core/target.js';
+import { workspaceIsIncomplete } from '../core/workspace.js';
 import { fetchWorkspace } from '../fetch/index.js';
 import { createWorkspaceReader } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
@@ -69,7 +70,7 @@ export async function runScan(target: Target, options: ScanOptions): Promise<Rep
     const score = computeScore({
       findings,
       analyzers: results.map((r) => ({ id: r.analyzer, status: r.status, reason: r.reason })),
-      workspaceIncomplete: workspace.incomplete,
+      workspaceIncomplete: workspaceIsIncomplete(workspace),
     });
     const scoreMs = elapsed(scoreStart);
     return buildReport({

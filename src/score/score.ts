@@ -8,9 +8,11 @@ import { GRADE_FLOORS, INCOMPLETE_CAP, INCOMPLETE_VERDICT, POINTS, REPEAT_DECAY,
 export interface ScoreInput {
   findings: readonly Finding[];
   analyzers: readonly { id: string; status: AnalyzerStatus; reason?: string | undefined }[];
-  /** A workspace cap stopped extraction or listing short. */
+  /** Part of the package that matters was not seen (see workspaceIsIncomplete). */
   workspaceIncomplete: boolean;
 }
+
+const CAP_RULE = /^workspace\/(?:.*-limit|file-too-large)$/;
 
 const INCOMPLETE_STATUSES: ReadonlySet<AnalyzerStatus> = new Set(['failed', 'timeout', 'partial']);
 
@@ -51,8 +53,8 @@ function incompleteEntry(input: ScoreInput): BreakdownEntry | undefined {
   const cut = input.analyzers.filter((a) => INCOMPLETE_STATUSES.has(a.status));
   if (cut.length === 0 && !input.workspaceIncomplete) return undefined;
   const parts = cut.map((a) => `${a.id} ${a.status}${a.reason ? `: ${a.reason}` : ''}`);
-  if (input.workspaceIncomplete) parts.push('workspace cut short by a cap');
-  const limitFindings = input.findings.filter((f) => f.analyzer === 'workspace' && f.ruleId.endsWith('-limit'));
+  if (input.workspaceIncomplete) parts.push('part of the package was left out by a workspace cap');
+  const limitFindings = input.findings.filter((f) => f.analyzer === 'workspace' && CAP_RULE.test(f.ruleId));
   return {
     reason: `Analysis incomplete (${parts.join('; ')})`,
     points: 0,
