@@ -5,7 +5,8 @@ import { RuleMetaSchema } from '../core/finding.js';
 import { WORKSPACE_RULES } from '../fetch/rules.js';
 import { ANALYZERS } from './index.js';
 
-const HELPER_FOLDERS = new Set(['test-helpers']);
+// Shared code, not analyzers: test fixtures builders and the JavaScript parsing library.
+const HELPER_FOLDERS = new Set(['test-helpers', 'lib']);
 
 describe('the analyzer list', () => {
   it('has one entry per analyzer folder, each id equal to its folder name', () => {

@@ -2,6 +2,7 @@ import type { Analyzer, AnalyzerContext, AnalyzerOutput, AnalyzerResult, Analyze
 import { errorMessage, isAbortError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { FindingSchema } from '../core/finding.js';
+import { ToolInfoSchema } from '../core/tool.js';
 
 export interface Capabilities {
   network: boolean;
@@ -27,6 +28,10 @@ function missingRequirement(analyzer: Analyzer, capabilities: Capabilities): str
 /** An analyzer's output crosses a stage boundary: check it like outside input. */
 function checkOutput(analyzer: Analyzer, output: AnalyzerOutput): string | undefined {
   const known = new Set(analyzer.rules.map((rule) => rule.id));
+  for (const tool of output.tools ?? []) {
+    const parsed = ToolInfoSchema.safeParse(tool);
+    if (!parsed.success) return `produced an invalid tool: ${parsed.error.issues[0]?.message ?? 'schema mismatch'}`;
+  }
   for (const finding of output.findings) {
     const parsed = FindingSchema.safeParse(finding);
     if (!parsed.success) return `produced an invalid finding: ${parsed.error.issues[0]?.message ?? 'schema mismatch'}`;
@@ -77,6 +82,7 @@ export async function runAnalyzer(analyzer: Analyzer, base: BaseContext, options
     if (invalid) return result(analyzer, 'failed', startedAt, { reason: invalid });
     const extra: Partial<AnalyzerResult> = { findings: output.findings, errors: output.errors ?? [] };
     if (output.reason !== undefined) extra.reason = output.reason;
+    if (output.tools !== undefined) extra.tools = output.tools;
     return result(analyzer, output.status ?? 'succeeded', startedAt, extra);
   } catch (error) {
     if (options.signal.aborted) throw error;

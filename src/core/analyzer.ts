@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Finding, RuleMeta } from './finding.js';
 import { FindingSchema } from './finding.js';
 import type { AnalyzerLimits } from './limits.js';
+import type { ToolInfo } from './tool.js';
+import { ToolInfoSchema } from './tool.js';
 import type { Workspace, WorkspaceFile } from './workspace.js';
 
 export const ANALYZER_STATUSES = ['succeeded', 'partial', 'failed', 'skipped', 'timeout'] as const;
@@ -22,6 +24,8 @@ export const AnalyzerResultSchema = z.object({
   findings: z.array(FindingSchema),
   errors: z.array(AnalyzerErrorSchema),
   durationMs: z.number().nonnegative(),
+  /** The tool surface, from analyzers that extract it. */
+  tools: z.array(ToolInfoSchema).optional(),
 });
 export type AnalyzerResult = z.infer<typeof AnalyzerResultSchema>;
 
@@ -52,6 +56,8 @@ export interface AnalyzerOutput {
   errors?: { file?: string; message: string }[];
   status?: 'succeeded' | 'partial' | 'skipped';
   reason?: string;
+  /** Tools this analyzer found (the tools analyzer); they become the report's `tools[]`. */
+  tools?: ToolInfo[];
 }
 
 export interface Analyzer {

@@ -6,4 +6,5 @@ export * from './report.js';
 export * from './score.js';
 export * from './target.js';
 export * from './text.js';
+export * from './tool.js';
 export * from './workspace.js';

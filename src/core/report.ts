@@ -3,6 +3,7 @@ import { AnalyzerErrorSchema, AnalyzerStatusSchema } from './analyzer.js';
 import { FindingSchema } from './finding.js';
 import { ScoreSchema } from './score.js';
 import { TargetKindSchema } from './target.js';
+import { ToolInfoSchema } from './tool.js';
 import { FileTypeSchema } from './workspace.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -25,11 +26,7 @@ export const ReportAnalyzerSchema = z.object({
   errors: z.array(AnalyzerErrorSchema),
 });
 
-export const ReportToolSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  source: z.enum(['static', 'sandbox']),
-});
+export const ReportToolSchema = ToolInfoSchema;
 
 export const ReportBinarySchema = z.object({
   path: z.string(),

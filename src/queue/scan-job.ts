@@ -79,6 +79,7 @@ export async function runScan(target: Target, options: ScanOptions): Promise<Rep
       results,
       findings,
       score,
+      tools: results.flatMap((r) => r.tools ?? []),
       scannedAt: new Date(),
       timings: { fetchMs, analyzeMs, scoreMs, totalMs: elapsed(started) },
     });
