@@ -9,7 +9,7 @@ import { computeScore } from '../score/score.js';
 const published = new URL('../../docs/report.schema.json', import.meta.url);
 
 describe('docs/report.schema.json', () => {
-  it('is exactly what the report schema generates (run `npm run schema` after changing the report)', () => {
+  it('is exactly what the report schema generates (run `npm run docs` after changing the report)', () => {
     expect(readFileSync(published, 'utf8')).toBe(reportJsonSchemaText());
   });
 

@@ -18,7 +18,7 @@ function openObjects(node: Json): Json {
   return out;
 }
 
-/** docs/report.schema.json is this value, written by `npm run schema`; a test keeps the two equal. */
+/** docs/report.schema.json is this value, written by `npm run docs`; a test keeps the two equal. */
 export function reportJsonSchema(): Record<string, Json> {
   const generated = z.toJSONSchema(ReportSchema, { target: 'draft-07', io: 'output' }) as Json;
   const opened = openObjects(generated);
