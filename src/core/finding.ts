@@ -10,6 +10,14 @@ export const FINDING_KINDS = ['capability', 'threat'] as const;
 export const FindingKindSchema = z.enum(FINDING_KINDS);
 export type FindingKind = z.infer<typeof FindingKindSchema>;
 
+/**
+ * What power a capability finding shows, so it can be matched against what the server's tools say they
+ * do: a declared capability is shown, an undeclared one is power beyond what the server admits to.
+ */
+export const CAPABILITY_CLASSES = ['process', 'code-execution', 'filesystem', 'network', 'credentials', 'clipboard', 'environment'] as const;
+export const CapabilityClassSchema = z.enum(CAPABILITY_CLASSES);
+export type CapabilityClass = z.infer<typeof CapabilityClassSchema>;
+
 /** File positions are 1-based. A sandbox hit names an event instead of a file. */
 export const LocationSchema = z.object({
   file: z.string().optional(),
@@ -29,6 +37,9 @@ export const FindingSchema = z.object({
   location: LocationSchema.optional(),
   evidence: z.string().optional(),
   fingerprint: z.string().regex(/^[0-9a-f]{32}$/),
+  capability: CapabilityClassSchema.optional(),
+  /** Name of the tool whose description openly declares this capability. */
+  declaredBy: z.string().optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -41,6 +52,7 @@ export const RuleMetaSchema = z.object({
   description: z.string().min(1),
   recommendation: z.string().min(1),
   reference: z.string().optional(),
+  capability: CapabilityClassSchema.optional(),
 });
 export type RuleMeta = z.infer<typeof RuleMetaSchema>;
 
@@ -86,6 +98,7 @@ export function makeFinding(rule: RuleMeta, analyzer: string, input: FindingInpu
     title: rule.title,
     fingerprint: fingerprintOf(rule.id, input.location?.file ?? input.location?.event, evidence),
   };
+  if (rule.capability !== undefined) finding.capability = rule.capability;
   if (input.message !== undefined) finding.message = truncateText(input.message, 500);
   if (input.location !== undefined) finding.location = input.location;
   if (evidence !== undefined) finding.evidence = evidence;

@@ -10,6 +10,7 @@ import { workspaceIsIncomplete } from '../core/workspace.js';
 import { fetchWorkspace } from '../fetch/index.js';
 import { createWorkspaceReader } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
+import { annotateDeclared } from '../score/declared.js';
 import { computeScore } from '../score/score.js';
 
 export interface ScanOptions {
@@ -66,9 +67,11 @@ export async function runScan(target: Target, options: ScanOptions): Promise<Rep
     );
     const analyzeMs = elapsed(analyzeStart);
     const scoreStart = performance.now();
-    const findings = dedupe([...workspace.findings, ...results.flatMap((r) => r.findings)]);
+    const tools = results.flatMap((r) => r.tools ?? []);
+    const findings = annotateDeclared(dedupe([...workspace.findings, ...results.flatMap((r) => r.findings)]), tools);
     const score = computeScore({
       findings,
+      toolSurfaceKnown: tools.length > 0,
       analyzers: results.map((r) => ({ id: r.analyzer, status: r.status, reason: r.reason })),
       workspaceIncomplete: workspaceIsIncomplete(workspace),
     });
@@ -79,7 +82,7 @@ export async function runScan(target: Target, options: ScanOptions): Promise<Rep
       results,
       findings,
       score,
-      tools: results.flatMap((r) => r.tools ?? []),
+      tools,
       scannedAt: new Date(),
       timings: { fetchMs, analyzeMs, scoreMs, totalMs: elapsed(started) },
     });

@@ -88,3 +88,30 @@ describe('gradeOf', () => {
     expect(gradeOf(value)).toBe(grade);
   });
 });
+
+describe('declared and undeclared capabilities', () => {
+  const process = (file: string): Finding => ({
+    ...makeFinding(
+      { id: 'test/spawn', title: 'Runs a process', severity: 'medium', kind: 'capability', capability: 'process', description: 'd', recommendation: 'r' },
+      'test',
+      { location: { file }, evidence: file },
+    ),
+  });
+
+  it('shows a declared capability without taking points off', () => {
+    const score = computeScore({ findings: [{ ...process('a.js'), declaredBy: 'run_command' }], analyzers: ok, workspaceIncomplete: false, toolSurfaceKnown: true });
+    expect(score).toMatchObject({ value: 100, verdict: 'pass' });
+    expect(score.breakdown[0]?.reason).toContain('declared by tool run_command');
+  });
+
+  it('moves power that no tool declares to review, when the tool surface is known', () => {
+    const score = computeScore({ findings: [process('a.js')], analyzers: ok, workspaceIncomplete: false, toolSurfaceKnown: true });
+    expect(score.verdict).toBe('review');
+    expect(score.breakdown[0]?.reason).toContain('not declared by any tool');
+  });
+
+  it('cannot tell declared from hidden without a tool surface, so only shows it', () => {
+    const score = computeScore({ findings: [process('a.js')], analyzers: ok, workspaceIncomplete: false, toolSurfaceKnown: false });
+    expect(score).toMatchObject({ verdict: 'pass', value: 100 - POINTS.capability.medium });
+  });
+});

@@ -3,13 +3,15 @@ import type { Finding } from '../core/finding.js';
 import { severityRank } from '../core/finding.js';
 import type { BreakdownEntry, Grade, Score, Verdict } from '../core/score.js';
 import { verdictRank } from '../core/score.js';
-import { GRADE_FLOORS, INCOMPLETE_CAP, INCOMPLETE_VERDICT, POINTS, REPEAT_DECAY, VALUE_CAPS, VERDICT_FLOORS } from './weights.js';
+import { DECLARED_FACTOR, GRADE_FLOORS, INCOMPLETE_CAP, INCOMPLETE_VERDICT, POINTS, REPEAT_DECAY, UNDECLARED_POWER, VALUE_CAPS, VERDICT_FLOORS } from './weights.js';
 
 export interface ScoreInput {
   findings: readonly Finding[];
   analyzers: readonly { id: string; status: AnalyzerStatus; reason?: string | undefined }[];
   /** Part of the package that matters was not seen (see workspaceIsIncomplete). */
   workspaceIncomplete: boolean;
+  /** The server's tools are known, so what it declares can be told from what it hides. */
+  toolSurfaceKnown?: boolean;
 }
 
 const CAP_RULE = /^workspace\/(?:.*-limit|file-too-large)$/;
@@ -30,21 +32,43 @@ function groupByRule(findings: readonly Finding[]): Map<string, Finding[]> {
   return groups;
 }
 
-function ruleEntry(ruleId: string, hits: Finding[]): BreakdownEntry {
+function isUndeclaredPower(finding: Finding, toolSurfaceKnown: boolean): boolean {
+  return (
+    toolSurfaceKnown &&
+    finding.kind === 'capability' &&
+    finding.declaredBy === undefined &&
+    finding.capability !== undefined &&
+    UNDECLARED_POWER.classes.has(finding.capability) &&
+    severityRank(finding.severity) >= severityRank(UNDECLARED_POWER.minSeverity)
+  );
+}
+
+function describeHits(worst: Finding, hits: readonly Finding[], undeclaredPower: boolean): string {
+  const parts: string[] = [worst.kind, worst.severity];
+  if (hits.length > 1) parts.push(`${hits.length} hits`);
+  const declared = hits.find((f) => f.declaredBy !== undefined)?.declaredBy;
+  if (declared !== undefined) parts.push(`declared by tool ${declared}`);
+  if (undeclaredPower) parts.push('not declared by any tool');
+  return `${worst.title} (${parts.join(', ')})`;
+}
+
+function ruleEntry(ruleId: string, hits: Finding[], toolSurfaceKnown: boolean): BreakdownEntry {
   // One rule has one kind and severity; take the strongest in case analyzers disagree.
   const worst = hits.reduce((a, b) => (severityRank(b.severity) > severityRank(a.severity) ? b : a));
   const weight = POINTS[worst.kind][worst.severity];
-  let points = 0;
-  for (let i = 0; i < hits.length; i += 1) points += weight * REPEAT_DECAY ** i;
+  // Undeclared hits pay full price first; declared ones are shown at DECLARED_FACTOR.
+  const costs = hits.map((f) => (f.declaredBy === undefined ? weight : weight * DECLARED_FACTOR)).sort((a, b) => b - a);
+  const points = costs.reduce((sum, cost, i) => sum + cost * REPEAT_DECAY ** i, 0);
+  const undeclaredPower = hits.some((f) => isUndeclaredPower(f, toolSurfaceKnown));
   const entry: BreakdownEntry = {
-    reason: `${worst.title} (${worst.kind}, ${worst.severity}${hits.length > 1 ? `, ${hits.length} hits` : ''})`,
+    reason: describeHits(worst, hits, undeclaredPower),
     ruleId,
     points: round(points),
     findings: hits.map((f) => f.fingerprint),
   };
   const cap = VALUE_CAPS[worst.kind]?.[worst.severity];
   if (cap !== undefined) entry.cap = cap;
-  const verdict = VERDICT_FLOORS[worst.kind]?.[worst.severity];
+  const verdict = VERDICT_FLOORS[worst.kind]?.[worst.severity] ?? (undeclaredPower ? UNDECLARED_POWER.verdict : undefined);
   if (verdict !== undefined) entry.verdict = verdict;
   return entry;
 }
@@ -75,7 +99,7 @@ export function gradeOf(value: number): Grade {
  * recomputed. Points come off 100; caps and verdict floors then apply, each named in the breakdown.
  */
 export function computeScore(input: ScoreInput): Score {
-  const breakdown = [...groupByRule(input.findings)].map(([ruleId, hits]) => ruleEntry(ruleId, hits));
+  const breakdown = [...groupByRule(input.findings)].map(([ruleId, hits]) => ruleEntry(ruleId, hits, input.toolSurfaceKnown === true));
   breakdown.sort((a, b) => b.points - a.points || (a.ruleId ?? '').localeCompare(b.ruleId ?? ''));
   const incomplete = incompleteEntry(input);
   if (incomplete) breakdown.unshift(incomplete);

@@ -1,4 +1,4 @@
-import type { FindingKind, Severity } from '../core/finding.js';
+import type { CapabilityClass, FindingKind, Severity } from '../core/finding.js';
 import type { Grade } from '../core/score.js';
 
 /**
@@ -43,3 +43,20 @@ export const VERDICT_FLOORS: Readonly<Partial<Record<FindingKind, Partial<Record
 
 /** An incomplete analysis can never pass: what was not seen may be what matters. */
 export const INCOMPLETE_VERDICT = 'review';
+
+/**
+ * A capability that a tool openly declares (a shell tool that says it runs commands) is shown, not
+ * punished: its points are multiplied by this.
+ */
+export const DECLARED_FACTOR = 0;
+
+/**
+ * Power beyond what the server declares: when a server has a known tool surface and none of its tools
+ * declares one of these capabilities, a finding of at least this severity moves the verdict to review
+ * (a weather server that spawns processes).
+ */
+export const UNDECLARED_POWER: { readonly classes: ReadonlySet<CapabilityClass>; readonly minSeverity: Severity; readonly verdict: 'review' } = {
+  classes: new Set<CapabilityClass>(['process', 'clipboard']),
+  minSeverity: 'medium',
+  verdict: 'review',
+};
