@@ -1,8 +1,10 @@
 import type { Analyzer } from '../core/analyzer.js';
+import { codeAnalyzer } from './code/index.js';
 import { manifestAnalyzer } from './manifest/index.js';
+import { toolsAnalyzer } from './tools/index.js';
 
 /** Every analyzer, in the order they run. One folder each under src/analyzers/, named by its id. */
-export const ANALYZERS: readonly Analyzer[] = [manifestAnalyzer];
+export const ANALYZERS: readonly Analyzer[] = [manifestAnalyzer, codeAnalyzer, toolsAnalyzer];
 
 export function analyzerById(id: string): Analyzer | undefined {
   return ANALYZERS.find((a) => a.id === id);

@@ -4,10 +4,13 @@
  * Usage: node dist/bench/bench.js [--corpus FILE] [--runs N]
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { ReadEntry } from 'tar';
+import { list } from 'tar';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import { runScan } from '../queue/scan-job.js';
 
@@ -67,6 +70,63 @@ async function scanOnce(file: string): Promise<{ ms: number; verdict: string; va
   return { ms, verdict: report.score.verdict, value: report.score.value, findings: report.findings.length, rules };
 }
 
+interface BundleFile {
+  tarball: string;
+  path: string;
+  size: number;
+}
+
+/** The largest real JavaScript file between 4 and 6 MiB in the cached corpus: the minified-bundle case. */
+async function largestBundle(): Promise<BundleFile | undefined> {
+  let best: BundleFile | undefined;
+  for (const name of readdirSync(cacheDir).filter((f) => f.endsWith('.tgz'))) {
+    const tarball = path.join(cacheDir, name);
+    await list({
+      file: tarball,
+      onReadEntry: (entry: ReadEntry) => {
+        const size = entry.size;
+        if (/\.[cm]?js$/.test(entry.path) && size >= 4 * 1024 * 1024 && size <= 6 * 1024 * 1024 && size > (best?.size ?? 0)) {
+          best = { tarball, path: entry.path, size };
+        }
+      },
+    });
+  }
+  return best;
+}
+
+async function readEntry(file: BundleFile): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await list({
+    file: file.tarball,
+    onReadEntry: (entry: ReadEntry) => {
+      if (entry.path === file.path) entry.on('data', (chunk: Buffer) => chunks.push(chunk));
+    },
+  });
+  return Buffer.concat(chunks);
+}
+
+/** Scans one real minified bundle alone and reports how long the code analysis took and how it ended. */
+async function benchBundle(): Promise<void> {
+  const bundle = await largestBundle();
+  if (!bundle) {
+    process.stdout.write('\nbundle: no 4–6 MiB JavaScript file in the cache\n');
+    return;
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'assay-bundle-'));
+  try {
+    writeFileSync(path.join(dir, 'bundle.js'), await readEntry(bundle));
+    const started = performance.now();
+    const report = await runScan({ kind: 'dir', spec: dir }, { signal: AbortSignal.timeout(120_000), limits: DEFAULT_WORKSPACE_LIMITS, analyzerLimits: DEFAULT_ANALYZER_LIMITS });
+    const total = performance.now() - started;
+    const statuses = report.analyzers.map((a) => `${a.id} ${a.status} ${a.durationMs.toFixed(0)} ms${a.reason ? ` (${a.reason})` : ''}`).join('; ');
+    process.stdout.write(
+      `\nbundle: ${path.basename(bundle.tarball)} ${bundle.path} (${(bundle.size / 1024 / 1024).toFixed(1)} MiB): scan ${total.toFixed(0)} ms; ${statuses}\n`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const corpus = argValue('--corpus') ?? path.join(root, '..', 'shared', 'corpus', 'benign-visible.tsv');
   const runs = Number(argValue('--runs') ?? '3');
@@ -96,6 +156,7 @@ async function main(): Promise<void> {
     `\npackages ${times.length}  p50 ${percentile(sorted, 50).toFixed(1)} ms  p95 ${percentile(sorted, 95).toFixed(1)} ms  total ${total.toFixed(0)} ms  peak RSS ${rssMiB.toFixed(0)} MiB\n`,
   );
   process.stdout.write(`verdicts: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}\n`);
+  await benchBundle();
 }
 
 await main();

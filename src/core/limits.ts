@@ -31,7 +31,7 @@ export interface AnalyzerLimits {
 }
 
 export const DEFAULT_ANALYZER_LIMITS: AnalyzerLimits = Object.freeze({
-  maxTextBytes: 4 * MiB,
+  maxTextBytes: 16 * MiB,
   timeoutMs: 60_000,
 });
 
