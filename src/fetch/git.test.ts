@@ -1,13 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AssayError } from '../core/errors.js';
 import type { ErrorCategory } from '../core/errors.js';
 import { DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { WorkspaceLimits } from '../core/limits.js';
@@ -16,6 +13,7 @@ import { fetchGit } from './git.js';
 import { git, makeBareRepo } from './test-helpers/git-repo.js';
 import type { BareRepo } from './test-helpers/git-repo.js';
 import type { FetchContext, MadeWorkspace } from './workspace.js';
+import { closedLoopbackPort, expectAssayError } from './test-helpers/expect.js';
 
 let tmp = '';
 let repo: BareRepo;
@@ -66,24 +64,6 @@ function gitTarget(url: string, ref?: string): Target {
 async function fileText(made: MadeWorkspace, rel: string): Promise<string> {
   expect(made.workspace.files.map((f) => f.path)).toContain(rel);
   return readFile(path.join(made.workspace.root, rel), 'utf8');
-}
-
-async function failure(promise: Promise<unknown>): Promise<AssayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssayError);
-    return error as AssayError;
-  }
-  throw new Error('expected the fetch to fail');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The clone keeps its git metadata beside the work tree: `git/` next to `tree/`. */
@@ -141,11 +121,11 @@ describe('fetchGit', () => {
     ['unknown ref', async () => gitTarget(repo.url, 'no-such-branch'), 'notFound', /^git ref not found: file:\/\/.*#no-such-branch$/],
     ['unknown commit', async () => gitTarget(repo.url, 'f'.repeat(40)), 'notFound', /^git ref not found: /],
     ['missing repository', async () => gitTarget(pathToFileURL(path.join(tmp, 'nope.git')).href), 'notFound', /^git repository not found or not accessible: file:\/\//],
-    ['unreachable host', async () => gitTarget(`https://127.0.0.1:${await freePort()}/owner/repo.git`), 'network', /^git host unreachable: https:\/\/127\.0\.0\.1:\d+\/owner\/repo\.git$/],
+    ['unreachable host', async () => gitTarget(`https://127.0.0.1:${await closedLoopbackPort()}/owner/repo.git`), 'network', /^git host unreachable: https:\/\/127\.0\.0\.1:\d+\/owner\/repo\.git$/],
   ];
   it.each(failures)('%s → %s', async (_label, target, category, message) => {
     const scratch = await mkdtemp(path.join(tmp, 'scratch-'));
-    const error = await failure(fetchGit(await target(), ctx({ tmpDir: scratch })));
+    const error = await expectAssayError(fetchGit(await target(), ctx({ tmpDir: scratch })));
     expect(error.category).toBe(category);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
@@ -155,7 +135,7 @@ describe('fetchGit', () => {
 
   it('refuses a download over the archive cap', async () => {
     const scratch = await mkdtemp(path.join(tmp, 'scratch-'));
-    const error = await failure(fetchGit(gitTarget(big.url), ctx({ tmpDir: scratch }, { maxArchiveBytes: 64 * 1024 })));
+    const error = await expectAssayError(fetchGit(gitTarget(big.url), ctx({ tmpDir: scratch }, { maxArchiveBytes: 64 * 1024 })));
     expect(error.category).toBe('invalidInput');
     expect(error.message).toMatch(/--max-archive-size/);
     expect(await readdir(scratch)).toEqual([]);
@@ -163,14 +143,14 @@ describe('fetchGit', () => {
 
   it('refuses a checkout over the unpacked cap before writing it', async () => {
     const scratch = await mkdtemp(path.join(tmp, 'scratch-'));
-    const error = await failure(fetchGit(gitTarget(big.url), ctx({ tmpDir: scratch }, { maxUnpackedBytes: 1024 * 1024 })));
+    const error = await expectAssayError(fetchGit(gitTarget(big.url), ctx({ tmpDir: scratch }, { maxUnpackedBytes: 1024 * 1024 })));
     expect(error.category).toBe('invalidInput');
     expect(error.message).toMatch(/--max-unpacked-size/);
     expect(await readdir(scratch)).toEqual([]);
   });
 
   it('refuses a target that is not a valid git spec', async () => {
-    const error = await failure(fetchGit({ kind: 'git', spec: 'ext::sh -c touch% /tmp/x' }, ctx()));
+    const error = await expectAssayError(fetchGit({ kind: 'git', spec: 'ext::sh -c touch% /tmp/x' }, ctx()));
     expect(error.category).toBe('usage');
   });
 

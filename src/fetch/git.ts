@@ -9,7 +9,7 @@ import { formatBytes } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import { parseGitSpec } from '../sources/spec.js';
 import type { GitSpec } from '../sources/spec.js';
-import { workspaceFromDirectory } from './workspace.js';
+import { abortReason, workspaceFromDirectory } from './workspace.js';
 import type { FetchContext, MadeWorkspace } from './workspace.js';
 
 export interface GitFetchOptions {
@@ -97,13 +97,6 @@ function gitEnv(gitDir: string, workTree: string): Record<string, string> {
   };
 }
 
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const error = new Error('the operation was aborted');
-  error.name = 'AbortError';
-  return error;
-}
 
 function gitClient(workTree: string, env: Record<string, string>, signal: AbortSignal, idleMs: number): SimpleGit {
   return simpleGit({

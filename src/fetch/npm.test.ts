@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssayError } from '../core/errors.js';
 import type { ErrorCategory } from '../core/errors.js';
 import { DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { WorkspaceLimits } from '../core/limits.js';
@@ -16,6 +13,7 @@ import type { NpmFetchOptions } from './npm.js';
 import { buildPackageTarball, sha512Integrity, startRegistryServer } from './test-helpers/registry-server.js';
 import type { FakePackage, FakeRegistry } from './test-helpers/registry-server.js';
 import type { FetchContext } from './workspace.js';
+import { closedLoopbackPort, expectAssayError } from './test-helpers/expect.js';
 
 let tmp = '';
 let registry: FakeRegistry;
@@ -90,24 +88,6 @@ function npmTarget(spec: string, name: string): Target {
   return { kind: 'npm', spec: `npm:${spec}`, name };
 }
 
-async function failure(promise: Promise<unknown>): Promise<AssayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssayError);
-    return error as AssayError;
-  }
-  throw new Error('expected the fetch to fail');
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe('fetchNpm', () => {
   const resolves: [string, string, string][] = [
     ['exact version', 'demo-server@1.0.0', '1.0.0'],
@@ -150,15 +130,15 @@ describe('fetchNpm', () => {
   ];
   it.each(failures)('%s → %s', async (_label, spec, category, message) => {
     const name = spec.slice(0, spec.lastIndexOf('@'));
-    const error = await failure(fetchNpm(npmTarget(spec, name), ctx()));
+    const error = await expectAssayError(fetchNpm(npmTarget(spec, name), ctx()));
     expect(error.category).toBe(category);
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
   });
 
   it('reports an unreachable registry as a network error', async () => {
-    const url = `http://127.0.0.1:${await freePort()}/`;
-    const error = await failure(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: url })));
+    const url = `http://127.0.0.1:${await closedLoopbackPort()}/`;
+    const error = await expectAssayError(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: url })));
     expect(error.category).toBe('network');
     expect(error.message).toBe(`registry unreachable: ${url}: ECONNREFUSED`);
   });
@@ -166,7 +146,7 @@ describe('fetchNpm', () => {
   it('reports 5xx answers as a network error', async () => {
     const broken = await startRegistryServer({}, { status: 503 });
     try {
-      const error = await failure(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: broken.url })));
+      const error = await expectAssayError(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: broken.url })));
       expect(error.category).toBe('network');
       expect(error.message).toBe(`registry unreachable: ${broken.url}: E503`);
     } finally {
@@ -175,7 +155,7 @@ describe('fetchNpm', () => {
   });
 
   it('stops a download over the archive cap', async () => {
-    const error = await failure(fetchNpm(npmTarget('huge@1.0.0', 'huge'), ctx({}, { maxArchiveBytes: 64 * 1024 })));
+    const error = await expectAssayError(fetchNpm(npmTarget('huge@1.0.0', 'huge'), ctx({}, { maxArchiveBytes: 64 * 1024 })));
     expect(error.category).toBe('invalidInput');
     expect(error.message).toMatch(/--max-archive-size/);
   });
@@ -200,7 +180,7 @@ describe('fetchNpm', () => {
     ['a non-npm target', 'demo-server@1.0.0'],
   ])('refuses %s before any request', async (_label, spec) => {
     const before = registry.requests.length;
-    const error = await failure(fetchNpm({ kind: 'npm', spec }, ctx()));
+    const error = await expectAssayError(fetchNpm({ kind: 'npm', spec }, ctx()));
     expect(error.category).toBe('usage');
     expect(registry.requests.length).toBe(before);
   });

@@ -12,7 +12,7 @@ import type { Target } from '../core/target.js';
 import { parseNpmSpec } from '../sources/spec.js';
 import type { NpmSpec } from '../sources/spec.js';
 import { resolveRegistry } from './registry-config.js';
-import { workspaceFromArchive } from './workspace.js';
+import { abortReason, workspaceFromArchive } from './workspace.js';
 import type { FetchContext, MadeWorkspace } from './workspace.js';
 
 export interface NpmFetchOptions {
@@ -134,13 +134,6 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const error = new Error('the operation was aborted');
-  error.name = 'AbortError';
-  return error;
-}
 
 type Phase = 'manifest' | 'tarball';
 

@@ -9,6 +9,7 @@ import type { Target } from '../core/target.js';
 import { WorkspaceSchema } from '../core/workspace.js';
 import { buildTgz, type TarEntry, writeArchive } from './test-helpers/tar-builder.js';
 import { type FetchContext, workspaceFromArchive, workspaceFromDirectory } from './workspace.js';
+import { expectAssayError } from './test-helpers/expect.js';
 
 const TARGET: Target = { kind: 'npm', spec: 'npm:fixture@1.0.0' };
 
@@ -36,16 +37,6 @@ function ctx(signal: AbortSignal = new AbortController().signal): FetchContext {
 
 function pkg(manifest: string, extra: TarEntry[] = []): Buffer {
   return buildTgz([{ path: 'package/package.json', body: manifest }, { path: 'package/lib/index.js', body: 'module.exports = 1;\n' }, ...extra]);
-}
-
-async function failure(promise: Promise<unknown>): Promise<AssayError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AssayError);
-    return error as AssayError;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('workspaceFromArchive', () => {
@@ -96,7 +87,7 @@ describe('workspaceFromArchive', () => {
     ['null', 'null', /^package\.json is not valid JSON: the top level is null, not an object$/],
     ['a string', '"fixture"', /^package\.json is not valid JSON: the top level is a string, not an object$/],
   ])('a root package.json that is %s is an error, and the temp dir goes', async (_label, manifest, message) => {
-    const error = await failure(workspaceFromArchive(pkg(manifest), TARGET, { name: 'given' }, ctx()));
+    const error = await expectAssayError(workspaceFromArchive(pkg(manifest), TARGET, { name: 'given' }, ctx()));
     expect(error.category).toBe('invalidInput');
     expect(error.message).toMatch(message);
     expect(error.message).not.toContain('\n');
@@ -159,7 +150,7 @@ describe('workspaceFromDirectory', () => {
     const target = path.join(tmpDir, 'thing');
     if (label === 'a file') await writeFile(target, 'x');
     if (label === 'an empty directory') await mkdir(target);
-    const error = await failure(workspaceFromDirectory(target, { kind: 'dir', spec: target }, {}, ctx()));
+    const error = await expectAssayError(workspaceFromDirectory(target, { kind: 'dir', spec: target }, {}, ctx()));
     expect(error.category).toBe(category);
     expect(error.message).toMatch(message);
   });

@@ -60,8 +60,10 @@ export function archiveTooLarge(bytes: number, maxArchiveBytes: number): AssayEr
   );
 }
 
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? Object.assign(new Error('the operation was aborted'), { name: 'AbortError' });
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return Object.assign(new Error('the operation was aborted'), { name: 'AbortError' });
 }
 
 async function* chunksOf(buffer: Buffer): AsyncGenerator<Buffer> {

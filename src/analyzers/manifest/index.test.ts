@@ -1,28 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnalyzerOutput } from '../../core/analyzer.js';
-import { FindingSchema } from '../../core/finding.js';
 import type { TestWorkspaceOptions } from '../test-helpers/workspace.js';
-import { makeTestWorkspace } from '../test-helpers/workspace.js';
+import { analyzeFiles, makeTestWorkspace } from '../test-helpers/workspace.js';
 import { NO_MANIFEST_REASON, manifestAnalyzer } from './index.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function run(files: Record<string, string | Buffer>, options: TestWorkspaceOptions = {}): Promise<AnalyzerOutput> {
-  const { ctx, cleanup } = await makeTestWorkspace(files, options);
-  cleanups.push(cleanup);
-  const output = await manifestAnalyzer.analyze(ctx);
-  const declared = new Set(manifestAnalyzer.rules.map((r) => r.id));
-  for (const finding of output.findings) {
-    expect(FindingSchema.safeParse(finding).success).toBe(true);
-    expect(finding.analyzer).toBe('manifest');
-    expect(declared.has(finding.ruleId)).toBe(true);
-  }
-  expect(new Set(output.findings.map((f) => f.fingerprint)).size).toBe(output.findings.length);
-  return output;
+function run(files: Record<string, string | Buffer>, options: TestWorkspaceOptions = {}): Promise<AnalyzerOutput> {
+  return analyzeFiles(manifestAnalyzer, files, options);
 }
 
 function ruleIds(output: AnalyzerOutput): string[] {
@@ -168,8 +151,11 @@ describe('manifestAnalyzer', () => {
     const controller = new AbortController();
     controller.abort();
     const { ctx, cleanup } = await makeTestWorkspace({ 'package.json': HOSTILE, Dockerfile: 'FROM x' }, { signal: controller.signal });
-    cleanups.push(cleanup);
-    await expect(manifestAnalyzer.analyze(ctx)).rejects.toThrow();
+    try {
+      await expect(manifestAnalyzer.analyze(ctx)).rejects.toThrow();
+    } finally {
+      await cleanup();
+    }
   });
 });
 

@@ -5,7 +5,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { AnalyzerContext } from '../../core/analyzer.js';
+import { expect } from 'vitest';
+import type { Analyzer, AnalyzerContext, AnalyzerOutput } from '../../core/analyzer.js';
+import { FindingSchema } from '../../core/finding.js';
+import { ToolInfoSchema } from '../../core/tool.js';
 import { DEFAULT_ANALYZER_LIMITS } from '../../core/limits.js';
 import type { AnalyzerLimits } from '../../core/limits.js';
 import type { FileType, Workspace, WorkspaceFile } from '../../core/workspace.js';
@@ -118,4 +121,27 @@ export async function makeTestWorkspace(files: Record<string, string | Buffer>, 
     limits,
   };
   return { ctx, cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs an analyzer over files in a fresh workspace and checks that its output keeps the analyzer
+ * contract the runner enforces: valid findings under its own id and declared rules, valid tools, and no
+ * fingerprint twice. The workspace is removed before this returns.
+ */
+export async function analyzeFiles(analyzer: Analyzer, files: Record<string, string | Buffer>, options: TestWorkspaceOptions = {}): Promise<AnalyzerOutput> {
+  const { ctx, cleanup } = await makeTestWorkspace(files, options);
+  try {
+    const output = await analyzer.analyze(ctx);
+    const declared = new Set(analyzer.rules.map((r) => r.id));
+    for (const finding of output.findings) {
+      expect(FindingSchema.safeParse(finding).success).toBe(true);
+      expect(finding.analyzer).toBe(analyzer.id);
+      expect(declared.has(finding.ruleId), finding.ruleId).toBe(true);
+    }
+    for (const tool of output.tools ?? []) expect(ToolInfoSchema.safeParse(tool).success).toBe(true);
+    expect(new Set(output.findings.map((f) => f.fingerprint)).size).toBe(output.findings.length);
+    return output;
+  } finally {
+    await cleanup();
+  }
 }

@@ -1,31 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnalyzerOutput } from '../../core/analyzer.js';
-import { FindingSchema } from '../../core/finding.js';
-import { ToolInfoSchema } from '../../core/tool.js';
 import { runAnalyzer } from '../runner.js';
 import type { TestWorkspaceOptions } from '../test-helpers/workspace.js';
-import { makeTestWorkspace } from '../test-helpers/workspace.js';
+import { analyzeFiles, makeTestWorkspace } from '../test-helpers/workspace.js';
 import { MAX_PARSE_BYTES, MAX_TOOLS, toolsAnalyzer } from './index.js';
 
-const cleanups: (() => Promise<void>)[] = [];
-
-afterEach(async () => {
-  await Promise.all(cleanups.splice(0).map((c) => c()));
-});
-
-async function run(files: Record<string, string | Buffer>, options: TestWorkspaceOptions = {}): Promise<AnalyzerOutput> {
-  const { ctx, cleanup } = await makeTestWorkspace(files, options);
-  cleanups.push(cleanup);
-  const output = await toolsAnalyzer.analyze(ctx);
-  const declared = new Set(toolsAnalyzer.rules.map((r) => r.id));
-  for (const finding of output.findings) {
-    expect(FindingSchema.safeParse(finding).success).toBe(true);
-    expect(finding.analyzer).toBe('tools');
-    expect(declared.has(finding.ruleId)).toBe(true);
-  }
-  for (const tool of output.tools ?? []) expect(ToolInfoSchema.safeParse(tool).success).toBe(true);
-  expect(new Set(output.findings.map((f) => f.fingerprint)).size).toBe(output.findings.length);
-  return output;
+function run(files: Record<string, string | Buffer>, options: TestWorkspaceOptions = {}): Promise<AnalyzerOutput> {
+  return analyzeFiles(toolsAnalyzer, files, options);
 }
 
 function ruleIds(output: AnalyzerOutput): string[] {
@@ -220,17 +201,23 @@ describe('toolsAnalyzer', () => {
     const controller = new AbortController();
     controller.abort();
     const { ctx, cleanup } = await makeTestWorkspace({ 'dist/index.js': POISONED }, { signal: controller.signal });
-    cleanups.push(cleanup);
-    await expect(toolsAnalyzer.analyze(ctx)).rejects.toThrow();
+    try {
+      await expect(toolsAnalyzer.analyze(ctx)).rejects.toThrow();
+    } finally {
+      await cleanup();
+    }
   });
 
   it('passes the runner\'s output checks', async () => {
     const { ctx, cleanup } = await makeTestWorkspace({ 'dist/index.js': POISONED });
-    cleanups.push(cleanup);
-    const { signal: _signal, ...base } = ctx;
-    const result = await runAnalyzer(toolsAnalyzer, base, { signal: new AbortController().signal, capabilities: { network: false, docker: false } });
-    expect(result.status).toBe('succeeded');
-    expect(result.tools?.length).toBe(2);
-    expect(result.findings.length).toBeGreaterThan(0);
+    try {
+      const { signal: _signal, ...base } = ctx;
+      const result = await runAnalyzer(toolsAnalyzer, base, { signal: new AbortController().signal, capabilities: { network: false, docker: false } });
+      expect(result.status).toBe('succeeded');
+      expect(result.tools?.length).toBe(2);
+      expect(result.findings.length).toBeGreaterThan(0);
+    } finally {
+      await cleanup();
+    }
   });
 });
