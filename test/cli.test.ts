@@ -48,7 +48,12 @@ describe('mcp-assay scan', () => {
     const report = parseReport(r.stdout);
     expect(report.target).toMatchObject({ kind: 'dir', name: 'weather-mcp', version: '1.0.0' });
     expect(report.score.verdict).toBe('pass');
-    expect(report.analyzers.map((a) => [a.id, a.status])).toEqual([['manifest', 'succeeded'], ['code', 'succeeded'], ['tools', 'succeeded']]);
+    expect(report.analyzers.map((a) => [a.id, a.status])).toEqual([
+      ['manifest', 'succeeded'],
+      ['code', 'succeeded'],
+      ['tools', 'succeeded'],
+      ['signatures', 'succeeded'],
+    ]);
   });
 
   it('fails a package whose install script pipes a download into a shell, and gates on it', async () => {

@@ -1,10 +1,11 @@
 import type { Analyzer } from '../core/analyzer.js';
 import { codeAnalyzer } from './code/index.js';
 import { manifestAnalyzer } from './manifest/index.js';
+import { signaturesAnalyzer } from './signatures/index.js';
 import { toolsAnalyzer } from './tools/index.js';
 
 /** Every analyzer, in the order they run. One folder each under src/analyzers/, named by its id. */
-export const ANALYZERS: readonly Analyzer[] = [manifestAnalyzer, codeAnalyzer, toolsAnalyzer];
+export const ANALYZERS: readonly Analyzer[] = [manifestAnalyzer, codeAnalyzer, toolsAnalyzer, signaturesAnalyzer];
 
 export function analyzerById(id: string): Analyzer | undefined {
   return ANALYZERS.find((a) => a.id === id);

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: downloads the reference corpus once into .bench-cache/ (npm pack, scripts ignored) and
  * scans each package from there, so the figures measure the scan stage, not the network.
- * Usage: node dist/bench/bench.js [--corpus FILE] [--runs N]
+ * Usage: node dist/bench/bench.js [--corpus FILE] [--runs N] [--signatures-only]
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import type { ReadEntry } from 'tar';
 import { list } from 'tar';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import { runScan } from '../queue/scan-job.js';
+import { benchSignatures } from './signatures-bench.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -131,6 +132,10 @@ async function main(): Promise<void> {
   const corpus = argValue('--corpus') ?? path.join(root, '..', 'shared', 'corpus', 'benign-visible.tsv');
   const runs = Number(argValue('--runs') ?? '3');
   mkdirSync(cacheDir, { recursive: true });
+  if (process.argv.includes('--signatures-only')) {
+    await benchSignatures(root, cacheDir);
+    return;
+  }
   const entries = readCorpus(corpus);
   process.stdout.write(`corpus: ${entries.length} packages from ${corpus}; ${runs} scans each, median reported\n`);
   const times: number[] = [];
@@ -157,6 +162,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`verdicts: ${[...verdicts].map(([v, n]) => `${v} ${n}`).join(', ')}\n`);
   await benchBundle();
+  await benchSignatures(root, cacheDir);
 }
 
 await main();

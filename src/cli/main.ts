@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { closeCompiledLibraries } from '../analyzers/signatures/compiled.js';
 import { EXIT } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import { TOOL_VERSION } from '../report/version.js';
@@ -6,6 +7,7 @@ import type { Io } from './io.js';
 import { processIo, reportError } from './io.js';
 import { registerScan } from './scan.js';
 import { registerScore } from './score.js';
+import { registerSignatures } from './signatures.js';
 
 /** `--help` and `--version` succeed; help shown because no command was given is a usage error. */
 function commanderExit(error: CommanderError): ExitCode {
@@ -35,6 +37,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`mcp-assay: ${text.replace(/^error: /, 'error: ')}`) });
   registerScan(program, io, controller.signal, setExit);
   registerScore(program, io, setExit);
+  registerSignatures(program, io, controller.signal, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exit;
@@ -42,6 +45,8 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     if (error instanceof CommanderError) return commanderExit(error);
     return reportError(io, error, program.opts<{ debug?: boolean }>().debug === true || argv.includes('--debug'));
   } finally {
+    // Compiled rule sets may hold engine workers that would keep the process alive.
+    await closeCompiledLibraries();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -2,6 +2,11 @@ import type { Command } from 'commander';
 import { AssayError } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
+import { ANALYZERS } from '../analyzers/index.js';
+import { requireEngine } from '../analyzers/signatures/compiled.js';
+import { createEngine } from '../analyzers/signatures/engine/index.js';
+import { SIGNATURES_ANALYZER_ID, createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
+import type { Analyzer } from '../core/analyzer.js';
 import { runScan } from '../queue/scan-job.js';
 import { formatJson } from '../report/json.js';
 import { formatTable } from '../report/table.js';
@@ -10,6 +15,7 @@ import { openStore } from '../store/index.js';
 import { gateExitCode } from './gate.js';
 import type { Io } from './io.js';
 import type { LimitFlags } from './options.js';
+import { parseEngineName, ruleDirs } from './signatures.js';
 import { analyzerLimits, defaultDbPath, parseFailOn, parseFormat, registryOption, secondsOption, workspaceLimits } from './options.js';
 
 interface ScanFlags extends LimitFlags {
@@ -19,6 +25,8 @@ interface ScanFlags extends LimitFlags {
   db?: string;
   store: boolean;
   timeout?: string;
+  yaraEngine?: string;
+  signatures: string[];
 }
 
 const DEFAULT_SCAN_TIMEOUT_S = 600;
@@ -32,6 +40,15 @@ function storeReport(report: Report, dbPath: string): void {
   }
 }
 
+/** The analyzer list with the signatures analyzer swapped for one on the chosen engine and folders. */
+async function analyzersFor(flags: ScanFlags): Promise<readonly Analyzer[] | undefined> {
+  if (flags.yaraEngine === undefined && flags.signatures.length === 0) return undefined;
+  const engine = parseEngineName(flags.yaraEngine ?? 'wasm');
+  await requireEngine(engine, createEngine);
+  const signatures = createSignaturesAnalyzer({ engine, dirs: ruleDirs(undefined, flags.signatures) });
+  return ANALYZERS.map((a) => (a.id === SIGNATURES_ANALYZER_ID ? signatures : a));
+}
+
 async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal): Promise<ExitCode> {
   const format = parseFormat(flags.format);
   const failOn = parseFailOn(flags.failOn);
@@ -39,6 +56,7 @@ async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal)
   const analyzer = analyzerLimits(flags);
   const registry = registryOption(flags.registry);
   const timeoutS = secondsOption('--timeout', flags.timeout, DEFAULT_SCAN_TIMEOUT_S);
+  const analyzers = await analyzersFor(flags);
   const target = await parseTargetSpec(spec);
 
   const deadline = AbortSignal.timeout(timeoutS * 1000);
@@ -49,6 +67,7 @@ async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal)
       limits,
       analyzerLimits: analyzer,
       registry,
+      ...(analyzers !== undefined ? { analyzers } : {}),
       onProgress: io.interactive ? (message) => io.err(`\u001b[2m… ${message}\u001b[0m\n`) : undefined,
     });
   } catch (error) {
@@ -76,6 +95,8 @@ export function registerScan(program: Command, io: Io, signal: AbortSignal, setE
     .option('--max-unpacked-size <size>', 'most bytes to unpack (default 1GiB)')
     .option('--max-files <count>', 'most files to keep (default 20000)')
     .option('--max-file-size <size>', 'largest single file to keep (default 64MiB)')
+    .option('--yara-engine <engine>', 'signature engine: wasm (default) or yara-x')
+    .option('--signatures <dir>', 'add a folder of YARA rules to the signature library (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .action(async (spec: string, flags: ScanFlags) => {
       setExit(await scan(spec, flags, io, signal));
     });

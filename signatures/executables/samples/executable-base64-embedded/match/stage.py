@@ -1,0 +1,2 @@
+# sample (inert)
+PAYLOAD = "TVqQAAMAAAAEAAAA//8AAA==DAEqYEoUsqUeQAQ48ayiMsKuACWI6MqSYe8kmse2"

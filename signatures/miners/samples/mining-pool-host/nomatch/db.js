@@ -1,0 +1,2 @@
+// connection pool for the database; see docs at pool.example.invalid
+const pool = new Pool({ max: 10 });

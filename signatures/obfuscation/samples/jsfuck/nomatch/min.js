@@ -1,0 +1,1 @@
+var a=!![],b=![],c=[],d=!+[];function f(x){return x[+!+[]]||[]}module.exports={a,b,c,d,f};

@@ -1,0 +1,2 @@
+#!/bin/sh
+mkfifo /tmp/progress; tail -f /tmp/progress | tee build.log

@@ -1,0 +1,44 @@
+import { describe, it, expect } from 'vitest';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WasmEngine } from './wasm.js';
+import { YaraXEngine } from './yarax.js';
+import type { RuleSource, ScanInput, ScanOutcome } from './types.js';
+
+const root = fileURLToPath(new URL('../../../../signatures', import.meta.url));
+
+function walk(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+const all = walk(root);
+const rules: RuleSource[] = all.filter((f) => f.endsWith('.yar') && !f.includes(`${path.sep}samples${path.sep}`)).map((f) => ({ path: path.relative(root, f), text: readFileSync(f, 'utf8') }));
+const samples: ScanInput[] = all.filter((f) => f.includes(`${path.sep}samples${path.sep}`)).map((f) => ({ name: path.relative(root, f), data: readFileSync(f) }));
+const yaraxPresent = await new YaraXEngine().available();
+
+function shape(o: ScanOutcome): [string, string[]][] {
+  return [...o.matches].map(([n, ms]) => [n, ms.map((m) => `${m.rule}:${m.strings.map((s) => `${s.id}@${s.offset}`).join(',')}`).sort()]);
+}
+
+describe('rule library on every engine', () => {
+  it.runIf(yaraxPresent && rules.length > 0)('wasm (batched) and YARA-X agree on every sample', async () => {
+    const wasm = await new WasmEngine().compile(rules);
+    const yx = await new YaraXEngine().compile(rules);
+    try {
+      const [a, b] = [await wasm.scan(samples), await yx.scan(samples)];
+      expect(a.errors).toEqual([]);
+      expect(wasm.errors.map((e) => e.path)).toEqual(yx.errors.map((e) => e.path));
+      expect(shape(a)).toEqual(shape(b));
+    } finally {
+      await wasm.close();
+      await yx.close();
+    }
+  });
+});

@@ -1,0 +1,163 @@
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { WASM_WORKER_SOURCE } from './wasm-worker-source.js';
+
+export interface WasmCall {
+  rules: string;
+  data: Uint8Array;
+  /** First byte of each file when `data` is a concatenation. */
+  starts?: number[];
+  maxPerString: number;
+}
+
+export interface WasmReply {
+  rules: { rule: string; matches: [string, number, number][] }[];
+  errors: { message: string; line: number; warning: boolean }[];
+}
+
+export interface PoolOptions {
+  size?: number;
+  /** Wall-clock limit for one call; over it the worker is terminated and replaced. */
+  callTimeoutMs?: number;
+  /** Re-instantiate the wasm module after this many calls or this heap size. */
+  recycleCalls?: number;
+  heapLimitBytes?: number;
+}
+
+export class WasmTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`signature scan exceeded ${ms} ms`);
+    this.name = 'WasmTimeoutError';
+  }
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+  recycled: number;
+}
+
+interface Reply extends WasmReply { id: number; ok: boolean; error?: string; recycled: number }
+
+/** A few workers, each owning one libyara-wasm instance; calls queue until a worker is free. */
+export class WasmPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private readonly opts: Required<PoolOptions>;
+  private readonly modulePath: string;
+  private nextId = 1;
+  private closed = false;
+  private retiredRecycles = 0;
+  /** Workers started over the pool's life (replacements after a timeout included). */
+  workersStarted = 0;
+
+  constructor(options: PoolOptions = {}) {
+    this.opts = {
+      size: options.size ?? Math.min(2, availableParallelism()),
+      callTimeoutMs: options.callTimeoutMs ?? 60_000,
+      recycleCalls: options.recycleCalls ?? 60,
+      heapLimitBytes: options.heapLimitBytes ?? 96 * 1024 * 1024,
+    };
+    this.modulePath = createRequire(import.meta.url).resolve('libyara-wasm');
+  }
+
+  /** How many times workers have thrown away their wasm instance and started a new one. */
+  get recycles(): number {
+    return this.retiredRecycles + this.slots.reduce((n, s) => n + s.recycled, 0);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get size(): number {
+    return this.opts.size;
+  }
+
+  get liveWorkers(): number {
+    return this.slots.length;
+  }
+
+  async call(req: WasmCall, signal?: AbortSignal): Promise<WasmReply> {
+    if (this.closed) throw new Error('signature engine is closed');
+    signal?.throwIfAborted();
+    const slot = await this.acquire();
+    try {
+      return await this.send(slot, req, signal);
+    } finally {
+      slot.busy = false;
+      this.waiting.shift()?.();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private async acquire(): Promise<Slot> {
+    for (;;) {
+      if (this.closed) throw new Error('signature engine is closed');
+      const idle = this.slots.find((s) => !s.busy);
+      if (idle !== undefined) { idle.busy = true; return idle; }
+      if (this.slots.length < this.opts.size) {
+        const slot = this.spawn();
+        slot.busy = true;
+        return slot;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(WASM_WORKER_SOURCE, {
+      eval: true,
+      workerData: { modulePath: this.modulePath, recycleCalls: this.opts.recycleCalls, heapLimit: this.opts.heapLimitBytes },
+    });
+    worker.unref();
+    this.workersStarted++;
+    const slot: Slot = { worker, busy: false, recycled: 0 };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private replace(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    this.retiredRecycles += slot.recycled;
+    void slot.worker.terminate();
+  }
+
+  private send(slot: Slot, req: WasmCall, signal?: AbortSignal): Promise<WasmReply> {
+    const id = this.nextId++;
+    return new Promise<WasmReply>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        slot.worker.off('message', onMessage);
+        slot.worker.off('error', onError);
+        slot.worker.off('exit', onExit);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (err: Error): void => { cleanup(); this.replace(slot); reject(err); };
+      const onMessage = (msg: Reply): void => {
+        if (msg.id !== id) return;
+        cleanup();
+        slot.recycled = msg.recycled;
+        if (msg.ok) resolve({ rules: msg.rules, errors: msg.errors });
+        else reject(new Error(`wasm engine error: ${msg.error ?? 'unknown'}`));
+      };
+      const onError = (err: Error): void => fail(new Error(`wasm worker crashed: ${err.message}`));
+      const onExit = (code: number): void => fail(new Error(`wasm worker exited with code ${code}`));
+      const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const timer = setTimeout(() => fail(new WasmTimeoutError(this.opts.callTimeoutMs)), this.opts.callTimeoutMs);
+      slot.worker.on('message', onMessage);
+      slot.worker.on('error', onError);
+      slot.worker.on('exit', onExit);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      slot.worker.postMessage({ id, rules: req.rules, data: req.data, starts: req.starts, maxPerString: req.maxPerString });
+    });
+  }
+}

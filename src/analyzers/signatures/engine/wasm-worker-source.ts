@@ -1,0 +1,91 @@
+/**
+ * The worker body for the libyara-wasm engine, kept as plain JavaScript text and started with
+ * `new Worker(WASM_WORKER_SOURCE, { eval: true })`: the same code then runs from src/ under vitest and from
+ * dist/ without a build step or a path to resolve (ADR 0001).
+ *
+ * Protocol — in: `{ id, rules, data: Uint8Array, starts?: number[], maxPerString }`; out: `{ id, ok, rules:
+ * [{ rule, matches: [[stringId, offset, length]] }], errors: [{ message, line, warning }], recycled }` or
+ * `{ id, ok: false, error }`. With `starts` (the first byte of each file in a concatenated buffer) matches
+ * that straddle two files are dropped and each string keeps at most `maxPerString` matches per file.
+ */
+export const WASM_WORKER_SOURCE = String.raw`
+const { parentPort, workerData } = require('node:worker_threads');
+const factory = require(workerData.modulePath);
+const EVENTS = ['uncaughtException', 'unhandledRejection'];
+let mod = null;
+let calls = 0;
+let recycled = 0;
+
+async function instance() {
+  if (mod !== null) return mod;
+  const before = EVENTS.map((e) => process.listeners(e));
+  mod = await factory();
+  // libyara-wasm rethrows from process-wide handlers; drop the ones it just added.
+  EVENTS.forEach((e, i) => {
+    for (const l of process.listeners(e)) if (!before[i].includes(l)) process.removeListener(e, l);
+  });
+  calls = 0;
+  return mod;
+}
+
+function fileIndex(starts, offset) {
+  let lo = 0, hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+
+function collect(res, msg) {
+  const out = { rules: [], errors: [] };
+  const errs = res.compileErrors;
+  for (let i = 0; i < errs.size(); i++) {
+    const e = errs.get(i);
+    out.errors.push({ message: e.message, line: e.lineNumber, warning: e.warning });
+  }
+  const rules = res.matchedRules;
+  const starts = msg.starts;
+  const total = msg.data.length;
+  for (let i = 0; i < rules.size(); i++) {
+    const r = rules.get(i);
+    const list = r.resolvedMatches;
+    const matches = [];
+    const per = new Map();
+    for (let j = 0; j < list.size(); j++) {
+      const m = list.get(j);
+      const offset = Number(m.location);
+      const length = Number(m.matchLength);
+      let key = m.stringIdentifier;
+      if (starts) {
+        const f = fileIndex(starts, offset);
+        const end = f + 1 < starts.length ? starts[f + 1] : total;
+        if (offset + length > end) continue;
+        key = key + '\u0000' + f;
+      }
+      const n = per.get(key) || 0;
+      if (n >= msg.maxPerString) continue;
+      per.set(key, n + 1);
+      matches.push([m.stringIdentifier, offset, length]);
+    }
+    out.rules.push({ rule: r.ruleName, matches });
+  }
+  return out;
+}
+
+parentPort.on('message', async (msg) => {
+  try {
+    const m = await instance();
+    const res = m.run(msg.data, msg.rules);
+    const out = collect(res, msg);
+    calls++;
+    // Each call leaves ~10 MB behind in the wasm heap; start a fresh instance well before the 2 GB wall.
+    if (calls >= workerData.recycleCalls || m.HEAP8.length >= workerData.heapLimit) { mod = null; recycled++; }
+    parentPort.postMessage({ id: msg.id, ok: true, rules: out.rules, errors: out.errors, recycled });
+  } catch (err) {
+    mod = null;
+    recycled++;
+    parentPort.postMessage({ id: msg.id, ok: false, error: String(err && err.message ? err.message : err), recycled });
+  }
+});
+`;

@@ -1,0 +1,342 @@
+import { WasmPool, type PoolOptions, type WasmReply } from './pool.js';
+import { parseRules, referencedNames, requirementOf, type ParsedRule, type Requirement } from './yara-syntax.js';
+import type {
+  CompileError, CompiledRuleSet, RuleMatch, RuleSource, ScanInput, ScanOutcome, SignatureEngine, StringMatch,
+} from './types.js';
+
+/** Bytes of matched data kept per match, and matches kept per string per file. */
+export const MAX_MATCH_BYTES = 256;
+export const MAX_MATCHES_PER_STRING = 20;
+
+export interface WasmOptions extends PoolOptions {
+  /** Files are concatenated into buffers of at most this many bytes (a larger file goes alone). */
+  batchBytes?: number;
+  batchFiles?: number;
+}
+
+/**
+ * One rule file, compiled and classified. `need` says what must hit in a file before any of its rules can
+ * match there; `undefined` means "can match on anything", so it runs on every file alone.
+ */
+interface Unit {
+  index: number;
+  source: RuleSource;
+  rules: ParsedRule[];
+  need: Requirement | undefined;
+  global: boolean;
+  deps: number[];
+}
+
+export class WasmEngine implements SignatureEngine {
+  readonly name = 'wasm' as const;
+
+  constructor(private readonly options: WasmOptions = {}) {}
+
+  available(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  async compile(sources: readonly RuleSource[]): Promise<WasmRuleSet> {
+    const pool = new WasmPool(this.options);
+    try {
+      const { good, errors } = await findCompilable(pool, sources);
+      const units = classify(good);
+      const candidates = await buildCandidateText(pool, units);
+      return new WasmRuleSet(pool, units, candidates, errors, this.options);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+async function compileErrors(pool: WasmPool, text: string): Promise<WasmReply['errors']> {
+  const reply = await pool.call({ rules: text, data: EMPTY, maxPerString: 1 });
+  return reply.errors.filter((e) => !e.warning);
+}
+
+/** Joins texts and remembers the first line of each, so a compiler line maps back to its file. */
+function joinWithLines(texts: readonly string[]): { text: string; firstLines: number[] } {
+  const firstLines: number[] = [];
+  let line = 1;
+  for (const t of texts) {
+    firstLines.push(line);
+    line += t.split('\n').length;
+  }
+  return { text: texts.join('\n'), firstLines };
+}
+
+function owner(firstLines: readonly number[], line: number): number {
+  let k = 0;
+  for (let i = 0; i < firstLines.length; i++) if ((firstLines[i] ?? 0) <= line) k = i;
+  return k;
+}
+
+/**
+ * One broken rule makes libyara reject the whole set, so: try everything together; if that fails, compile
+ * each file alone to name the bad ones, then drop files blamed by the combined compile (duplicate names)
+ * until the rest compiles.
+ */
+async function findCompilable(pool: WasmPool, sources: readonly RuleSource[]): Promise<{ good: RuleSource[]; errors: CompileError[] }> {
+  const errors: CompileError[] = [];
+  let good = [...sources];
+  if (good.length === 0) return { good, errors };
+  if ((await compileErrors(pool, joinWithLines(good.map((s) => s.text)).text)).length === 0) return { good, errors };
+  const singles = await Promise.all(good.map((s) => compileErrors(pool, s.text)));
+  good = good.filter((s, i) => {
+    const first = singles[i]?.[0];
+    if (first === undefined) return true;
+    errors.push({ path: s.path, line: first.line, message: first.message });
+    return false;
+  });
+  for (;;) {
+    if (good.length === 0) break;
+    const joined = joinWithLines(good.map((s) => s.text));
+    const first = (await compileErrors(pool, joined.text))[0];
+    if (first === undefined) break;
+    const k = owner(joined.firstLines, first.line);
+    const bad = good[k];
+    if (bad === undefined) break;
+    errors.push({ path: bad.path, line: first.line - (joined.firstLines[k] ?? 1) + 1, message: first.message });
+    good.splice(k, 1);
+  }
+  return { good, errors };
+}
+
+function classify(sources: readonly RuleSource[]): Unit[] {
+  const units: Unit[] = sources.map((source, index) => {
+    const rules = parseRules(source.text);
+    const needs = rules.filter((r) => !r.global).map((r) => requirementOf(r.condition));
+    const global = rules.some((r) => r.global);
+    const unknown = rules.length === 0 || needs.some((n) => n === undefined);
+    const need: Requirement | undefined = unknown || global ? undefined : {
+      strings: needs.some((n) => n?.strings === true),
+      magic: needs.flatMap((n) => n?.magic ?? []),
+    };
+    return { index, source, rules, need, global, deps: [] };
+  });
+  const byName = new Map<string, number>();
+  for (const u of units) for (const r of u.rules) byName.set(r.name, u.index);
+  const names = new Set(byName.keys());
+  for (const u of units) {
+    const refs = u.rules.flatMap((r) => referencedNames(r.condition, names));
+    u.deps = [...new Set(refs.map((n) => byName.get(n)).filter((k): k is number => k !== undefined && k !== u.index))];
+  }
+  return units;
+}
+
+const MAGIC_PREFIX = '$__assay_magic';
+
+function candidateRule(unit: Unit): string {
+  const need = unit.need;
+  if (need === undefined) return '';
+  const magic = need.magic.map((b, i) => `${MAGIC_PREFIX}${i} = { ${[...b].map((x) => x.toString(16).padStart(2, '0')).join(' ')} }`);
+  const body = unit.rules.map((r) => (need.strings ? r.stringsText : '')).filter((s) => s.trim() !== '');
+  const strings = [...body, ...magic].join('\n');
+  if (strings.trim() === '') return '';
+  return `rule assay_candidate_${unit.index} {\nstrings:\n${strings}\ncondition:\nany of them\n}`;
+}
+
+/**
+ * Rewrites each hit-requiring file into a rule that fires on any of its strings (or magic bytes), to find
+ * candidate files in one call per batch. A unit whose rewrite does not compile falls back to per-file.
+ */
+async function buildCandidateText(pool: WasmPool, units: Unit[]): Promise<string> {
+  for (;;) {
+    const parts = units.map((u) => ({ u, text: candidateRule(u) })).filter((p) => p.text !== '');
+    if (parts.length === 0) return '';
+    const joined = joinWithLines(parts.map((p) => p.text));
+    const first = (await compileErrors(pool, joined.text))[0];
+    if (first === undefined) return joined.text;
+    const bad = parts[owner(joined.firstLines, first.line)];
+    if (bad === undefined) return '';
+    bad.u.need = undefined;
+  }
+}
+
+interface Batch {
+  files: ScanInput[];
+  bytes: number;
+}
+
+export class WasmRuleSet implements CompiledRuleSet {
+  readonly engine = 'wasm' as const;
+  readonly rules: readonly string[];
+  private readonly batchBytes: number;
+  private readonly batchFiles: number;
+  private readonly metaByRule = new Map<string, ParsedRule>();
+  private readonly textCache = new Map<string, string>();
+  /** Calls made to the wasm module by scans (not compile), for tests and the bench. */
+  calls = 0;
+
+  constructor(
+    readonly pool: WasmPool,
+    private readonly units: readonly Unit[],
+    private readonly candidateText: string,
+    readonly errors: readonly CompileError[],
+    options: WasmOptions,
+  ) {
+    this.rules = units.flatMap((u) => u.rules.map((r) => r.name));
+    for (const u of units) for (const r of u.rules) this.metaByRule.set(r.name, r);
+    this.batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
+    this.batchFiles = options.batchFiles ?? 4000;
+  }
+
+  async scan(files: readonly ScanInput[], signal?: AbortSignal): Promise<ScanOutcome> {
+    if (this.pool.isClosed) throw new Error('signature engine is closed');
+    const outcome: ScanOutcome = { matches: new Map(), errors: [] };
+    if (this.units.length === 0) {
+      for (const f of files) outcome.matches.set(f.name, []);
+      return outcome;
+    }
+    const candidates = new Map<string, Set<number>>();
+    const failed = new Set<string>();
+    const fail = (name: string, message: string): void => {
+      if (failed.has(name)) return;
+      failed.add(name);
+      outcome.errors.push({ name, message });
+    };
+    if (this.candidateText !== '') {
+      await runLimited(this.batches(files), this.pool.size, (b) => this.findCandidates(b, candidates, fail, signal));
+    }
+    const always = this.units.filter((u) => u.need === undefined || u.global).map((u) => u.index);
+    await runLimited(files.filter((f) => !failed.has(f.name)), this.pool.size, async (file) => {
+      const wanted = new Set([...(candidates.get(file.name) ?? []), ...always]);
+      if (wanted.size === 0) { outcome.matches.set(file.name, []); return; }
+      try {
+        outcome.matches.set(file.name, await this.scanOne(file, wanted, signal));
+      } catch (err) {
+        signal?.throwIfAborted();
+        fail(file.name, errText(err));
+      }
+    });
+    return inInputOrder(files, outcome);
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+
+  private *batches(files: readonly ScanInput[]): Generator<Batch> {
+    let cur: Batch = { files: [], bytes: 0 };
+    for (const f of files) {
+      if (cur.files.length > 0 && (cur.bytes + f.data.length > this.batchBytes || cur.files.length >= this.batchFiles)) {
+        yield cur;
+        cur = { files: [], bytes: 0 };
+      }
+      cur.files.push(f);
+      cur.bytes += f.data.length;
+    }
+    if (cur.files.length > 0) yield cur;
+  }
+
+  private async findCandidates(batch: Batch, out: Map<string, Set<number>>, fail: (n: string, m: string) => void, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.candidateCall(batch, out, signal);
+    } catch (err) {
+      signal?.throwIfAborted();
+      if (batch.files.length === 1) { fail(batch.files[0]?.name ?? '', errText(err)); return; }
+      // One slow or poisonous file must not cost its neighbours their scan: retry each alone once.
+      for (const f of batch.files) {
+        try {
+          await this.candidateCall({ files: [f], bytes: f.data.length }, out, signal);
+        } catch (e) {
+          signal?.throwIfAborted();
+          fail(f.name, errText(e));
+        }
+      }
+    }
+  }
+
+  private async candidateCall(batch: Batch, out: Map<string, Set<number>>, signal?: AbortSignal): Promise<void> {
+    const starts: number[] = [];
+    let pos = 0;
+    for (const f of batch.files) { starts.push(pos); pos += f.data.length; }
+    const data = batch.files.length === 1 ? (batch.files[0]?.data ?? EMPTY) : Buffer.concat(batch.files.map((f) => f.data), pos);
+    this.calls++;
+    const reply = await this.pool.call({ rules: this.candidateText, data, starts, maxPerString: 1 }, signal);
+    for (const r of reply.rules) {
+      const unit = Number(r.rule.slice('assay_candidate_'.length));
+      for (const [id, offset] of r.matches) {
+        const k = fileAt(starts, offset);
+        const file = batch.files[k];
+        if (file === undefined) continue;
+        if (id.startsWith(MAGIC_PREFIX) && offset !== starts[k]) continue;
+        let set = out.get(file.name);
+        if (set === undefined) out.set(file.name, (set = new Set()));
+        set.add(unit);
+      }
+    }
+  }
+
+  private async scanOne(file: ScanInput, wanted: Set<number>, signal?: AbortSignal): Promise<RuleMatch[]> {
+    const closed = this.closure(wanted);
+    const key = closed.join(',');
+    let text = this.textCache.get(key);
+    if (text === undefined) {
+      text = closed.map((k) => this.units[k]?.source.text ?? '').join('\n');
+      if (this.textCache.size > 1000) this.textCache.clear();
+      this.textCache.set(key, text);
+    }
+    this.calls++;
+    const reply = await this.pool.call({ rules: text, data: file.data, maxPerString: MAX_MATCHES_PER_STRING }, signal);
+    const hard = reply.errors.find((e) => !e.warning);
+    if (hard !== undefined) throw new Error(`rules failed to compile for this file: ${hard.message}`);
+    return reply.rules.map((r) => ({
+      rule: r.rule,
+      meta: { ...(this.metaByRule.get(r.rule)?.meta ?? {}) },
+      strings: r.matches.map(([id, offset, length]) => stringMatch(file.data, id, offset, length)),
+    }));
+  }
+
+  private closure(wanted: Set<number>): number[] {
+    const seen = new Set<number>();
+    const stack = [...wanted];
+    for (let k = stack.pop(); k !== undefined; k = stack.pop()) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      stack.push(...(this.units[k]?.deps ?? []));
+    }
+    return [...seen].sort((a, b) => a - b);
+  }
+}
+
+/** Workers finish in any order; callers (and the engine parity test) get files in the order given. */
+function inInputOrder(files: readonly ScanInput[], outcome: ScanOutcome): ScanOutcome {
+  const matches = new Map<string, RuleMatch[]>();
+  for (const f of files) {
+    const m = outcome.matches.get(f.name);
+    if (m !== undefined) matches.set(f.name, m);
+  }
+  return { matches, errors: outcome.errors };
+}
+
+function stringMatch(data: Buffer, id: string, offset: number, length: number): StringMatch {
+  return { id, offset, length, data: Buffer.from(data.subarray(offset, offset + Math.min(length, MAX_MATCH_BYTES))) };
+}
+
+function fileAt(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Runs `fn` over items with at most `limit` in flight, pulling lazily so batches are built one at a time. */
+async function runLimited<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it = items[Symbol.iterator]();
+  const lane = async (): Promise<void> => {
+    for (let next = it.next(); next.done !== true; next = it.next()) await fn(next.value);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
+}
