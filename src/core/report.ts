@@ -32,6 +32,8 @@ export const ReportBinarySchema = z.object({
   path: z.string(),
   size: z.number().int().nonnegative(),
   type: FileTypeSchema,
+  /** Absent only for a binary left out of the workspace (over the single-file cap). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 
 export const ReportSchema = z.object({

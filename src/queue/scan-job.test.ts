@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,7 @@ import { writeFile, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import { runScan } from './scan-job.js';
 
+const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]), Buffer.alloc(57)]);
 let work: string;
 let tmpDir: string;
 let tarball: string;
@@ -33,6 +35,7 @@ beforeAll(async () => {
     buildTgz([
       { path: 'package/package.json', body: JSON.stringify({ name: 'job-test', version: '1.0.0' }) },
       { path: 'package/index.js', body: 'module.exports = 1;\n' },
+      { path: 'package/build/addon.node', body: ELF },
       { path: 'package/../../escape.txt', body: 'x' },
     ]),
   );
@@ -59,6 +62,7 @@ describe('runScan', () => {
     expect(report.findings.map((f) => f.ruleId)).toContain('workspace/path-traversal-entry');
     expect(report.score.verdict).toBe('fail');
     expect(report.target).toMatchObject({ name: 'job-test', version: '1.0.0' });
+    expect(report.files.binaries).toEqual([{ path: 'build/addon.node', size: ELF.length, type: 'elf', sha256: createHash('sha256').update(ELF).digest('hex') }]);
     expect(await readdir(tmpDir)).toEqual([]);
   });
 

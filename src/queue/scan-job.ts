@@ -7,6 +7,7 @@ import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
 import type { Target } from '../core/target.js';
 import { workspaceIsIncomplete } from '../core/workspace.js';
+import { hashExecutables } from '../fetch/hash.js';
 import { fetchWorkspace } from '../fetch/index.js';
 import { createWorkspaceReader } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
@@ -76,6 +77,7 @@ export async function runScan(target: Target, options: ScanOptions): Promise<Rep
       workspaceIncomplete: workspaceIsIncomplete(workspace),
     });
     const scoreMs = elapsed(scoreStart);
+    const binaryHashes = await hashExecutables(workspace, options.signal);
     return buildReport({
       target,
       workspace,
@@ -83,6 +85,7 @@ export async function runScan(target: Target, options: ScanOptions): Promise<Rep
       findings,
       score,
       tools,
+      binaryHashes,
       scannedAt: new Date(),
       timings: { fetchMs, analyzeMs, scoreMs, totalMs: elapsed(started) },
     });

@@ -16,6 +16,8 @@ export interface ReportInput {
   findings: readonly Finding[];
   score: Score;
   tools?: readonly ReportTool[];
+  /** sha256 by workspace path, for the executables found by content. */
+  binaryHashes?: ReadonlyMap<string, string>;
   timings: Report['timings'];
   scannedAt: Date;
 }
@@ -69,7 +71,10 @@ export function buildReport(input: ReportInput): Report {
       incomplete: input.workspace.incomplete,
       binaries: input.workspace.files
         .filter((f) => BINARY_EXECUTABLE_TYPES.has(f.type))
-        .map((f) => ({ path: f.path, size: f.size, type: f.type })),
+        .map((f) => {
+          const sha256 = input.binaryHashes?.get(f.path);
+          return { path: f.path, size: f.size, type: f.type, ...(sha256 === undefined ? {} : { sha256 }) };
+        }),
     },
     timings: input.timings,
   };
