@@ -56,6 +56,11 @@ export const RuleMetaSchema = z.object({
 });
 export type RuleMeta = z.infer<typeof RuleMetaSchema>;
 
+/** A rule's metadata, frozen so no analyzer can change a rule another reads. */
+export function defineRule(meta: RuleMeta): RuleMeta {
+  return Object.freeze(meta);
+}
+
 export const EVIDENCE_MAX_CHARS = 200;
 
 export interface FindingInput {

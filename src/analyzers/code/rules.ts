@@ -1,4 +1,5 @@
 import type { RuleMeta } from '../../core/finding.js';
+import { defineRule } from '../../core/finding.js';
 
 export const CODE_ANALYZER_ID = 'code';
 
@@ -6,13 +7,9 @@ const POSTMARK_REPORT = 'https://www.koi.ai/blog/postmark-mcp-npm-malicious-back
 const SHAI_HULUD_ALERT = 'https://www.cisa.gov/news-events/alerts/2025/09/23/widespread-supply-chain-compromise-impacting-npm-ecosystem';
 const ATTACK = (technique: string): string => `https://attack.mitre.org/techniques/${technique}/`;
 
-function rule(meta: RuleMeta): RuleMeta {
-  return Object.freeze(meta);
-}
-
 /** Every rule the code analyzer can emit, by a short name used in code. */
 export const RULES = {
-  execDynamicCommand: rule({
+  execDynamicCommand: defineRule({
     id: 'code/exec-dynamic-command',
     title: 'Runs a process whose command is built at run time',
     severity: 'medium',
@@ -27,7 +24,7 @@ export const RULES = {
       'with a fixed program and an argument array.',
     reference: ATTACK('T1059'),
   }),
-  evalDynamic: rule({
+  evalDynamic: defineRule({
     id: 'code/eval-dynamic',
     title: 'Evaluates code built at run time',
     severity: 'medium',
@@ -40,7 +37,7 @@ export const RULES = {
     recommendation: 'Find out what text reaches the evaluator. Text from a tool argument or the network is code execution for whoever controls it.',
     reference: ATTACK('T1059/007'),
   }),
-  dynamicRequire: rule({
+  dynamicRequire: defineRule({
     id: 'code/dynamic-require',
     title: 'Loads a module whose name is computed',
     severity: 'low',
@@ -49,7 +46,7 @@ export const RULES = {
     description: 'require() or import() is called with a specifier that is not a fixed string, so which code is loaded is decided at run time.',
     recommendation: 'Make sure the specifier cannot come from outside the package (a tool argument, a downloaded file).',
   }),
-  decodeExec: rule({
+  decodeExec: defineRule({
     id: 'code/decode-exec',
     title: 'Decodes hidden data and executes it',
     severity: 'critical',
@@ -61,7 +58,7 @@ export const RULES = {
     recommendation: 'Do not run this package. Decode the payload offline to see what it does.',
     reference: ATTACK('T1140'),
   }),
-  credentialRead: rule({
+  credentialRead: defineRule({
     id: 'code/credential-read',
     title: 'Reads a credential store',
     severity: 'medium',
@@ -73,7 +70,7 @@ export const RULES = {
     recommendation: 'An MCP server rarely needs any of these. Ask why; run it without access to your home directory if you must run it.',
     reference: ATTACK('T1552/001'),
   }),
-  mcpConfigRead: rule({
+  mcpConfigRead: defineRule({
     id: 'code/mcp-config-read',
     title: 'Reads other MCP clients\' configuration',
     severity: 'medium',
@@ -84,7 +81,7 @@ export const RULES = {
     recommendation: 'A server has no need to read other servers\' configuration; find out what it does with it.',
     reference: ATTACK('T1552/001'),
   }),
-  mcpConfigWrite: rule({
+  mcpConfigWrite: defineRule({
     id: 'code/mcp-config-write',
     title: 'Writes other MCP clients\' configuration',
     severity: 'high',
@@ -96,7 +93,7 @@ export const RULES = {
     recommendation: 'Do not run it. Inspect your client configurations for entries you did not add.',
     reference: 'https://socket.dev/blog/sandworm-mode-npm-worm-ai-toolchain-poisoning',
   }),
-  mcpProjectConfigWrite: rule({
+  mcpProjectConfigWrite: defineRule({
     id: 'code/mcp-project-config-write',
     title: 'Writes an MCP configuration in the current project',
     severity: 'low',
@@ -107,7 +104,7 @@ export const RULES = {
       'relative to the working directory, typically an `init` command that registers the server for the project.',
     recommendation: 'Review what entry it adds before committing the file.',
   }),
-  envHarvest: rule({
+  envHarvest: defineRule({
     id: 'code/env-harvest',
     title: 'Reads the whole environment',
     severity: 'medium',
@@ -120,7 +117,7 @@ export const RULES = {
     recommendation: 'Check where the collected variables go. Reading one named variable is normal; collecting all of them rarely is.',
     reference: SHAI_HULUD_ALERT,
   }),
-  endpoint: rule({
+  endpoint: defineRule({
     id: 'code/endpoint',
     title: 'Talks to a fixed outside host',
     severity: 'info',
@@ -129,7 +126,7 @@ export const RULES = {
     description: 'A network call (fetch, axios, got, http/https, net, WebSocket, undici) uses a literal URL or host. Listed so the user sees where the server connects.',
     recommendation: 'Check that each host belongs to the service the server is for.',
   }),
-  endpointRawIp: rule({
+  endpointRawIp: defineRule({
     id: 'code/endpoint-raw-ip',
     title: 'Connects to a raw public IP address',
     severity: 'low',
@@ -138,7 +135,7 @@ export const RULES = {
     recommendation: 'Find out who runs that address and why the server talks to it.',
     reference: ATTACK('T1071'),
   }),
-  endpointExfilService: rule({
+  endpointExfilService: defineRule({
     id: 'code/endpoint-exfil-service',
     title: 'Uses a webhook, paste or tunnel service',
     severity: 'medium',
@@ -150,7 +147,7 @@ export const RULES = {
     recommendation: 'Check what is sent there. Treat it as exfiltration unless the server is openly a client of that service.',
     reference: ATTACK('T1567/004'),
   }),
-  endpointDynamicDns: rule({
+  endpointDynamicDns: defineRule({
     id: 'code/endpoint-dynamic-dns',
     title: 'Uses a dynamic DNS host',
     severity: 'medium',
@@ -159,7 +156,7 @@ export const RULES = {
     recommendation: 'Find out what is fetched from or sent to that host.',
     reference: ATTACK('T1568'),
   }),
-  mailHiddenRecipient: rule({
+  mailHiddenRecipient: defineRule({
     id: 'code/mail-hidden-recipient',
     title: 'Adds a hard-coded recipient to outgoing mail',
     severity: 'high',
@@ -170,7 +167,7 @@ export const RULES = {
     recommendation: 'Do not use this version. Check the mail provider\'s logs for messages copied to that address.',
     reference: POSTMARK_REPORT,
   }),
-  detachedProcess: rule({
+  detachedProcess: defineRule({
     id: 'code/detached-process',
     title: 'Starts a detached or silent process',
     severity: 'medium',
@@ -182,7 +179,7 @@ export const RULES = {
     recommendation: 'Find out what the process is and whether it is stopped with the server.',
     reference: ATTACK('T1564'),
   }),
-  persistence: rule({
+  persistence: defineRule({
     id: 'code/persistence',
     title: 'Installs itself to run again later',
     severity: 'high',
@@ -194,7 +191,7 @@ export const RULES = {
     recommendation: 'Do not run it. If it ran, inspect and clean those files.',
     reference: ATTACK('T1546/004'),
   }),
-  obfuscated: rule({
+  obfuscated: defineRule({
     id: 'code/obfuscated',
     title: 'Obfuscated code',
     severity: 'medium',
@@ -206,7 +203,7 @@ export const RULES = {
     recommendation: 'Treat the file as hostile until someone has de-obfuscated and read it.',
     reference: ATTACK('T1027'),
   }),
-  encodedBlob: rule({
+  encodedBlob: defineRule({
     id: 'code/encoded-blob',
     title: 'Long encoded string',
     severity: 'low',
@@ -217,7 +214,7 @@ export const RULES = {
     recommendation: 'Decode it to see what it is.',
     reference: ATTACK('T1027'),
   }),
-  downloadExec: rule({
+  downloadExec: defineRule({
     id: 'code/download-exec',
     title: 'Downloads code and runs it',
     severity: 'critical',
@@ -229,7 +226,7 @@ export const RULES = {
     recommendation: 'Do not run this package.',
     reference: SHAI_HULUD_ALERT,
   }),
-  secretsToNetwork: rule({
+  secretsToNetwork: defineRule({
     id: 'code/secrets-to-network',
     title: 'Sends secrets to the network',
     severity: 'critical',
@@ -241,7 +238,7 @@ export const RULES = {
     recommendation: 'Do not run it. If it ran, rotate every credential the machine held.',
     reference: SHAI_HULUD_ALERT,
   }),
-  clipboardRead: rule({
+  clipboardRead: defineRule({
     id: 'code/clipboard-read',
     title: 'Reads the clipboard',
     severity: 'medium',
@@ -251,7 +248,7 @@ export const RULES = {
     recommendation: 'Make sure reading the clipboard is what the server is for, and that the content does not leave the machine.',
     reference: ATTACK('T1115'),
   }),
-  fileSkipped: rule({
+  fileSkipped: defineRule({
     id: 'code/file-skipped',
     title: 'Code file too large to analyse',
     severity: 'low',
@@ -259,7 +256,7 @@ export const RULES = {
     description: 'A JavaScript or TypeScript file is over the size the code analyzer parses, so what it does was not checked.',
     recommendation: 'Inspect the file by other means, or raise the cap if the machine allows.',
   }),
-  analysisCutShort: rule({
+  analysisCutShort: defineRule({
     id: 'code/analysis-cut-short',
     title: 'Code analysis of a file was cut short',
     severity: 'low',

@@ -1,17 +1,14 @@
 import type { RuleMeta } from '../../core/finding.js';
+import { defineRule } from '../../core/finding.js';
 
 export const MANIFEST_ANALYZER_ID = 'manifest';
 
 const UA_PARSER_ADVISORY = 'https://github.com/advisories/GHSA-pjwm-rvh2-c87w';
 const PHANTOMRAVEN_REPORT = 'https://www.koi.ai/blog/phantomraven-npm-malware-hidden-in-invisible-dependencies';
 
-function rule(meta: RuleMeta): RuleMeta {
-  return Object.freeze(meta);
-}
-
 /** Every rule the manifest analyzer can emit, by a short name used in code. */
 export const RULES = {
-  installScript: rule({
+  installScript: defineRule({
     id: 'manifest/install-script',
     title: 'Runs a script at install time',
     severity: 'medium',
@@ -27,7 +24,7 @@ export const RULES = {
       'build steps such as `tsc` belong in prepare or prepublishOnly, not in postinstall.',
     reference: UA_PARSER_ADVISORY,
   }),
-  installDownloadExec: rule({
+  installDownloadExec: defineRule({
     id: 'manifest/install-download-exec',
     title: 'Install script downloads and runs code',
     severity: 'critical',
@@ -43,7 +40,7 @@ export const RULES = {
       'with a pinned checksum and no execution.',
     reference: UA_PARSER_ADVISORY,
   }),
-  installObfuscated: rule({
+  installObfuscated: defineRule({
     id: 'manifest/install-obfuscated',
     title: 'Install script contains encoded or hidden code',
     severity: 'high',
@@ -55,7 +52,7 @@ export const RULES = {
       'text from a reviewer. Honest install scripts have no reason to hide what they do.',
     recommendation: 'Decode the payload offline to see what it runs, and treat the package as hostile until explained.',
   }),
-  installNetwork: rule({
+  installNetwork: defineRule({
     id: 'manifest/install-network',
     title: 'Install script uses the network',
     severity: 'medium',
@@ -68,7 +65,7 @@ export const RULES = {
       'Check what is fetched or sent and where to. Prefer packages that ship their files or download ' +
       'them lazily with a pinned checksum when the server first needs them.',
   }),
-  installMissingFile: rule({
+  installMissingFile: defineRule({
     id: 'manifest/install-missing-file',
     title: 'Install script runs a file that is not in the package',
     severity: 'low',
@@ -79,7 +76,7 @@ export const RULES = {
       '(written by an earlier step, fetched, or taken from the user\'s machine), so what runs was never reviewed.',
     recommendation: 'Find out where the file comes from; a published package should contain every file its scripts run.',
   }),
-  binEntry: rule({
+  binEntry: defineRule({
     id: 'manifest/bin-entry',
     title: 'Installs a command',
     severity: 'info',
@@ -87,7 +84,7 @@ export const RULES = {
     description: 'package.json `bin` links a command onto the user\'s PATH (or into node_modules/.bin) when the package is installed.',
     recommendation: 'Make sure the command name is the one you expect to run.',
   }),
-  binOutsidePackage: rule({
+  binOutsidePackage: defineRule({
     id: 'manifest/bin-outside-package',
     title: 'Command points outside the package',
     severity: 'high',
@@ -97,7 +94,7 @@ export const RULES = {
       'link or overwrite a file the package does not own.',
     recommendation: 'Do not install. A bin target is always a file inside the package.',
   }),
-  binShadowsCommand: rule({
+  binShadowsCommand: defineRule({
     id: 'manifest/bin-shadows-command',
     title: 'Command shadows a common system command',
     severity: 'medium',
@@ -108,7 +105,7 @@ export const RULES = {
       'call to that command runs this package instead.',
     recommendation: 'Avoid installing it globally; ask why a server needs to take over that command name.',
   }),
-  dependencyRemoteUrl: rule({
+  dependencyRemoteUrl: defineRule({
     id: 'manifest/dependency-remote-url',
     title: 'Dependency fetched from a URL',
     severity: 'medium',
@@ -120,7 +117,7 @@ export const RULES = {
     recommendation: 'Depend on a registry version, or vendor the code. Ask the maintainer why a URL is needed.',
     reference: PHANTOMRAVEN_REPORT,
   }),
-  dependencyInsecureUrl: rule({
+  dependencyInsecureUrl: defineRule({
     id: 'manifest/dependency-insecure-url',
     title: 'Dependency fetched over plain http',
     severity: 'high',
@@ -132,7 +129,7 @@ export const RULES = {
     recommendation: 'Do not install. No legitimate package needs to fetch code over unencrypted http.',
     reference: PHANTOMRAVEN_REPORT,
   }),
-  dependencyGit: rule({
+  dependencyGit: defineRule({
     id: 'manifest/dependency-git',
     title: 'Dependency fetched from git',
     severity: 'low',
@@ -143,7 +140,7 @@ export const RULES = {
       'registry advisories do not cover it.',
     recommendation: 'Prefer a registry version, or pin the git dependency to a full commit hash.',
   }),
-  dependencyLocal: rule({
+  dependencyLocal: defineRule({
     id: 'manifest/dependency-local',
     title: 'Dependency from a local path',
     severity: 'low',
@@ -153,7 +150,7 @@ export const RULES = {
       'What it resolves to depends on the installing machine, so the published package does not say what code it runs.',
     recommendation: 'Check that the path exists inside the package, or ask for a registry dependency.',
   }),
-  bundledDependency: rule({
+  bundledDependency: defineRule({
     id: 'manifest/bundled-dependency',
     title: 'Ships a bundled dependency',
     severity: 'info',
@@ -163,7 +160,7 @@ export const RULES = {
       'fetched from the registry, so their content is whatever the publisher put there.',
     recommendation: 'Scan the bundled copies like the package itself; they may differ from the registry versions of the same name.',
   }),
-  typosquat: rule({
+  typosquat: defineRule({
     id: 'manifest/typosquat',
     title: 'Name imitates a popular MCP package',
     severity: 'medium',
@@ -174,7 +171,7 @@ export const RULES = {
       'catch users who mistype a name or copy it from an untrusted list.',
     recommendation: 'Check that this is the package you meant; the popular original is named in the message.',
   }),
-  mcpName: rule({
+  mcpName: defineRule({
     id: 'manifest/mcp-name',
     title: 'Declares an MCP registry name',
     severity: 'info',
@@ -182,7 +179,7 @@ export const RULES = {
     description: 'package.json carries `mcpName`, the marker the official MCP registry uses to tie a registry entry to this npm package.',
     recommendation: 'Compare the name with the registry entry you were given.',
   }),
-  mcpNameMismatch: rule({
+  mcpNameMismatch: defineRule({
     id: 'manifest/mcp-name-mismatch',
     title: 'server.json name differs from mcpName',
     severity: 'medium',
@@ -192,7 +189,7 @@ export const RULES = {
       'A package claiming another server\'s identity is a sign of impersonation, or at least of stale metadata.',
     recommendation: 'Verify which registry entry really belongs to this package before trusting either name.',
   }),
-  serverJsonInvalid: rule({
+  serverJsonInvalid: defineRule({
     id: 'manifest/server-json-invalid',
     title: 'server.json is not valid',
     severity: 'low',
@@ -202,7 +199,7 @@ export const RULES = {
       'so its declarations (packages, transports, secrets) could only be read in part.',
     recommendation: 'Treat the declared metadata as unverified.',
   }),
-  secretInputs: rule({
+  secretInputs: defineRule({
     id: 'manifest/secret-inputs',
     title: 'Asks for secrets',
     severity: 'info',
@@ -212,7 +209,7 @@ export const RULES = {
       'credentials from the user. Only their names are reported.',
     recommendation: 'Give the server a credential scoped to what it needs, never a broad personal token.',
   }),
-  secretDefault: rule({
+  secretDefault: defineRule({
     id: 'manifest/secret-default',
     title: 'Secret shipped in server metadata',
     severity: 'medium',
@@ -222,7 +219,7 @@ export const RULES = {
       'published in metadata is public to everyone, and a client may use it silently.',
     recommendation: 'Remove the value and rotate the credential; users should supply their own.',
   }),
-  serverJsonPackageMismatch: rule({
+  serverJsonPackageMismatch: defineRule({
     id: 'manifest/server-json-package-mismatch',
     title: 'server.json points to a different npm package',
     severity: 'medium',
@@ -232,7 +229,7 @@ export const RULES = {
       'install from the registry entry get different code from what was reviewed here.',
     recommendation: 'Scan the package that server.json names, or ask why the names differ.',
   }),
-  insecureRemote: rule({
+  insecureRemote: defineRule({
     id: 'manifest/insecure-remote',
     title: 'Remote endpoint over plain http',
     severity: 'medium',
@@ -242,7 +239,7 @@ export const RULES = {
       'the local machine: requests, tokens and tool results travel unencrypted and can be read or changed on the way.',
     recommendation: 'Use the https endpoint; never send credentials to a plain-http URL.',
   }),
-  transport: rule({
+  transport: defineRule({
     id: 'manifest/transport',
     title: 'Declares MCP transports',
     severity: 'info',
@@ -250,7 +247,7 @@ export const RULES = {
     description: 'server.json declares how clients reach the server: stdio for a local process, streamable-http or sse for a network endpoint.',
     recommendation: 'Network transports reach a service outside this package; local ones run this package\'s code.',
   }),
-  dockerPipeShell: rule({
+  dockerPipeShell: defineRule({
     id: 'manifest/docker-pipe-shell',
     title: 'Dockerfile pipes a download into a shell',
     severity: 'low',
@@ -260,7 +257,7 @@ export const RULES = {
       'depends on what that server returns at build time and cannot be reproduced or reviewed.',
     recommendation: 'Download to a file, check it against a pinned checksum, then run it.',
   }),
-  dockerAddUrl: rule({
+  dockerAddUrl: defineRule({
     id: 'manifest/docker-add-url',
     title: 'Dockerfile adds a remote URL',
     severity: 'low',
@@ -268,7 +265,7 @@ export const RULES = {
     description: 'An ADD instruction fetches an http(s) URL without --checksum: the image takes whatever that server returns at build time.',
     recommendation: 'Use ADD --checksum=sha256:… or download and verify the file in a RUN step.',
   }),
-  dockerSecret: rule({
+  dockerSecret: defineRule({
     id: 'manifest/docker-secret',
     title: 'Secret baked into the image',
     severity: 'medium',

@@ -1,19 +1,16 @@
 import type { RuleMeta } from '../../core/finding.js';
+import { defineRule } from '../../core/finding.js';
 
 export const TOOLS_ANALYZER_ID = 'tools';
 
 const TOOL_POISONING = 'https://invariantlabs.ai/blog/mcp-security-notification-tool-poisoning-attacks';
 const ANSI_DECEPTION = 'Trail of Bits, "Deceiving users with ANSI terminal codes in MCP" (April 2025)';
 
-function rule(meta: RuleMeta): RuleMeta {
-  return Object.freeze(meta);
-}
-
 /**
  * Every rule the tools analyzer can emit. The ids are a contract: fixtures and the eval name them.
  */
 export const RULES = {
-  hiddenInstructions: rule({
+  hiddenInstructions: defineRule({
     id: 'tools/hidden-instructions',
     title: 'Tool text carries hidden instructions for the model',
     severity: 'high',
@@ -26,7 +23,7 @@ export const RULES = {
     recommendation: 'Read the full description as the model sees it. Do not run a server whose tool text gives the model orders the user never sees.',
     reference: TOOL_POISONING,
   }),
-  concealment: rule({
+  concealment: defineRule({
     id: 'tools/concealment',
     title: 'Tool text tells the model to hide something from the user',
     severity: 'high',
@@ -37,7 +34,7 @@ export const RULES = {
     recommendation: 'Treat the server as hostile until the maintainer explains why the model must not tell the user.',
     reference: TOOL_POISONING,
   }),
-  sensitiveFileRequest: rule({
+  sensitiveFileRequest: defineRule({
     id: 'tools/sensitive-file-request',
     title: 'Tool text asks the model for secrets or credential files',
     severity: 'high',
@@ -50,7 +47,7 @@ export const RULES = {
     recommendation: 'Do not run the server. If it already ran with a model that followed the instruction, rotate the named credentials.',
     reference: TOOL_POISONING,
   }),
-  shadowing: rule({
+  shadowing: defineRule({
     id: 'tools/shadowing',
     title: 'Tool text changes how another tool must be used',
     severity: 'high',
@@ -62,7 +59,7 @@ export const RULES = {
     recommendation: 'Do not run this server alongside others. A tool description has no business with other servers\' tools.',
     reference: TOOL_POISONING,
   }),
-  invisibleCharacters: rule({
+  invisibleCharacters: defineRule({
     id: 'tools/invisible-characters',
     title: 'Tool text contains invisible Unicode',
     severity: 'high',
@@ -73,7 +70,7 @@ export const RULES = {
       'people reviewing the tool while the model still receives it.',
     recommendation: 'Look at the evidence with the invisible characters made visible, and at the decoded tag text in the message.',
   }),
-  ansiEscape: rule({
+  ansiEscape: defineRule({
     id: 'tools/ansi-escape',
     title: 'Tool text contains terminal escape sequences',
     severity: 'high',
@@ -84,7 +81,7 @@ export const RULES = {
     recommendation: 'Do not run the server; there is no honest reason for escape sequences in a tool description.',
     reference: ANSI_DECEPTION,
   }),
-  encodedBlob: rule({
+  encodedBlob: defineRule({
     id: 'tools/encoded-blob',
     title: 'Tool text contains an encoded blob',
     severity: 'medium',
@@ -94,7 +91,7 @@ export const RULES = {
       'can carry instructions no reviewer reads.',
     recommendation: 'Decode the blob offline and check what it says.',
   }),
-  longDescription: rule({
+  longDescription: defineRule({
     id: 'tools/long-description',
     title: 'Tool description is unusually long',
     severity: 'low',
@@ -104,7 +101,7 @@ export const RULES = {
       'give room to bury instructions where nobody reads them.',
     recommendation: 'Skim the whole description, not only its first lines.',
   }),
-  exfilParameter: rule({
+  exfilParameter: defineRule({
     id: 'tools/exfil-parameter',
     title: 'Parameter exists to carry conversation or file contents',
     severity: 'medium',
@@ -116,7 +113,7 @@ export const RULES = {
     recommendation: 'Check what the handler does with the parameter; a tool rarely needs the conversation itself.',
     reference: TOOL_POISONING,
   }),
-  exfilParameterSent: rule({
+  exfilParameterSent: defineRule({
     id: 'tools/exfil-parameter-sent',
     title: 'Side-channel parameter is sent over the network',
     severity: 'high',
@@ -127,7 +124,7 @@ export const RULES = {
     recommendation: 'Do not run the server. Find out where the data went and what the model may have put in it.',
     reference: TOOL_POISONING,
   }),
-  annotationMismatch: rule({
+  annotationMismatch: defineRule({
     id: 'tools/annotation-mismatch',
     title: 'Tool annotations contradict what the handler does',
     severity: 'medium',
@@ -137,7 +134,7 @@ export const RULES = {
       'or runs processes. Clients use these hints to skip asking the user for confirmation.',
     recommendation: 'Do not auto-approve this tool; ask the maintainer to declare the hints the code actually honours.',
   }),
-  tooManyTools: rule({
+  tooManyTools: defineRule({
     id: 'tools/too-many-tools',
     title: 'Package defines an abnormal number of tools',
     severity: 'low',
