@@ -1,11 +1,14 @@
 /**
  * The signature stage of `npm run bench`: every rule under signatures/ over every file of every cached corpus
  * tarball, on the wasm engine, YARA-X (where installed) and the native `yara` command, side by side.
+ * The wasm stage runs in a child process (`node dist/bench/signatures-bench.js --engine wasm --root R --tree T`)
+ * that reads the corpus from disk a batch at a time, so its peak RSS is the engine's cost, not the corpus's.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { extract } from 'tar';
 import { WasmEngine, type WasmRuleSet } from '../analyzers/signatures/engine/wasm.js';
@@ -74,15 +77,9 @@ export async function benchSignatures(root: string, cacheDir: string): Promise<v
     const bytes = files.reduce((n, f) => n + f.data.length, 0);
     process.stdout.write(`  corpus   ${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB; rss before ${rssMiB().toFixed(0)} MiB\n`);
 
-    const compileStart = performance.now();
-    const wasm = (await new WasmEngine().compile(rules)) as WasmRuleSet;
-    const compileMs = performance.now() - compileStart;
-    try {
-      const r = await timeEngine(wasm, files);
-      line('wasm', r.ms, bytes, `${r.matched} matches, ${r.errors} file errors, ${wasm.calls} wasm calls, compile ${compileMs.toFixed(0)} ms, ${wasm.errors.length} bad rules, peak RSS ${rssMiB().toFixed(0)} MiB`);
-    } finally {
-      await wasm.close();
-    }
+    const child = await run(process.execPath, [fileURLToPath(import.meta.url), '--engine', 'wasm', '--root', root, '--tree', tree], { maxBuffer: 1024 * 1024 });
+    const w = wasmStageSchema(JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}'));
+    line('wasm', w.ms, w.bytes, `${w.matched} matches, ${w.errors} file errors, ${w.calls} wasm calls, compile ${w.compileMs.toFixed(0)} ms, ${w.badRules} bad rules, peak RSS ${w.maxRssMiB.toFixed(0)} MiB (child process, corpus read ${(WASM_STAGE_BATCH_BYTES / 1024 / 1024).toFixed(0)} MiB at a time)`);
 
     const yx = new YaraXEngine();
     if (await yx.available()) {
@@ -107,5 +104,69 @@ export async function benchSignatures(root: string, cacheDir: string): Promise<v
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Bytes of corpus the wasm child holds at once (the analyzer scans one package at a time, similarly). */
+const WASM_STAGE_BATCH_BYTES = 32 * 1024 * 1024;
+
+interface WasmStage { ms: number; bytes: number; matched: number; errors: number; calls: number; compileMs: number; badRules: number; maxRssMiB: number }
+
+/** The child's one-line JSON report; our own output, still checked field by field. */
+function wasmStageSchema(v: unknown): WasmStage {
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  const num = (k: keyof WasmStage): number => {
+    const x = o[k];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`wasm bench child: missing ${k}`);
+    return x;
+  };
+  return { ms: num('ms'), bytes: num('bytes'), matched: num('matched'), errors: num('errors'), calls: num('calls'), compileMs: num('compileMs'), badRules: num('badRules'), maxRssMiB: num('maxRssMiB') };
+}
+
+/** Child entry: scans `tree` with the wasm engine, reading files batch by batch; time counts scanning only. */
+async function wasmStage(root: string, tree: string): Promise<WasmStage> {
+  const rules = loadRules(path.join(root, 'signatures'));
+  const compileStart = performance.now();
+  const set = (await new WasmEngine().compile(rules)) as WasmRuleSet;
+  const compileMs = performance.now() - compileStart;
+  const stage: WasmStage = { ms: 0, bytes: 0, matched: 0, errors: 0, calls: 0, compileMs, badRules: set.errors.length, maxRssMiB: 0 };
+  try {
+    const paths = allFiles(tree);
+    for (let i = 0; i < paths.length;) {
+      const batch: ScanInput[] = [];
+      let size = 0;
+      for (; i < paths.length && (batch.length === 0 || size < WASM_STAGE_BATCH_BYTES); i++) {
+        const p = paths[i] ?? '';
+        const data = readFileSync(p);
+        batch.push({ name: path.relative(tree, p), data });
+        size += data.length;
+      }
+      const r = await timeEngine(set, batch);
+      stage.ms += r.ms;
+      stage.bytes += size;
+      stage.matched += r.matched;
+      stage.errors += r.errors;
+    }
+    stage.calls = set.calls;
+  } finally {
+    await set.close();
+  }
+  stage.maxRssMiB = rssMiB();
+  return stage;
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i < 0 ? undefined : process.argv[i + 1];
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]) && argValue('--engine') === 'wasm') {
+  const root = argValue('--root');
+  const tree = argValue('--tree');
+  if (root === undefined || tree === undefined) {
+    process.stderr.write('usage: signatures-bench.js --engine wasm --root DIR --tree DIR\n');
+    process.exitCode = 2;
+  } else {
+    process.stdout.write(`${JSON.stringify(await wasmStage(root, tree))}\n`);
   }
 }

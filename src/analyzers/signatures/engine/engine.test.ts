@@ -164,3 +164,139 @@ describe('wasm engine resources', () => {
     await expect(set.scan(FILES)).rejects.toThrow(/closed/);
   });
 });
+
+/** Pure string conditions, decided in JS from batch hits; the reference path rescans every candidate alone. */
+const STRING_RULES = [
+  src('s/any.yar', 'rule s_any { strings: $a = "alpha" $b = "bravo" condition: any of them }'),
+  src('s/all.yar', 'rule s_all { strings: $a = "alpha" $b = "bravo" condition: all of them }'),
+  src('s/one.yar', 'rule s_one { meta: id = "one" strings: $c = "charlie" condition: $c }'),
+  src('s/andor.yar', 'rule s_andor { strings: $a = "alpha" $b = "bravo" $c = "charlie" condition: ($a and $b) or $c }'),
+  src('s/andnot.yar', 'rule s_andnot { strings: $a = "alpha" $b = "bravo" condition: $a and not $b }'),
+  src('s/not.yar', 'rule s_not { strings: $a = "alpha" condition: not $a }'),
+  src('s/nof.yar', 'rule s_nof { strings: $x1 = "one1" $x2 = "two2" $x3 = "three3" condition: 2 of ($x*) }'),
+  src('s/prefix.yar', 'rule s_prefix { strings: $p1 = "pp-1" $p2 = "pp-2" $q = "qq" condition: any of ($p*) and not any of ($q) }'),
+  src('s/nocase.yar', 'rule s_nocase { strings: $n = "SeCrEt" nocase condition: $n }'),
+  src('s/wide.yar', 'rule s_wide { strings: $w = "widestr" wide condition: $w or not any of them }'),
+  src('s/xor.yar', 'rule s_xor { strings: $x = "xor-me-please" xor condition: $x }'),
+  src('s/b64.yar', 'rule s_b64 { strings: $b = "base64 payload here" base64 condition: $b }'),
+  src('s/regex.yar', 'rule s_regex { strings: $r = /ab+c?d/ condition: $r }'),
+  src('s/greedy.yar', 'rule s_greedy { strings: $r = /zq+/ condition: $r }'),
+  src('s/anchor.yar', 'rule s_anchor { strings: $r = /^start/ condition: $r }'),
+  src('s/fullword.yar', 'rule s_fullword { strings: $f = "word" fullword condition: $f }'),
+  src('s/wordb.yar', 'rule s_wordb { strings: $r = /\\btok\\b/ condition: $r }'),
+  src('s/fwide.yar', 'rule s_fwide { strings: $w = "fw" wide fullword condition: $w }'),
+  src('s/many.yar', 'rule s_many { strings: $m = "mm" $a = "alpha" condition: any of them }'),
+];
+const utf16 = (s: string): Buffer => Buffer.from(s, 'utf16le');
+const xored = (s: string, k: number): Buffer => Buffer.from([...Buffer.from(s)].map((b) => b ^ k));
+const STRING_FILES = [
+  file('alpha-only', 'x alpha y'),
+  file('bravo-only', 'bravo'),
+  file('both', 'alpha and bravo'),
+  file('charlie', 'say charlie'),
+  file('nof-1', 'one1 alpha'),
+  file('nof-2', 'one1 three3'),
+  file('prefix-ok', 'pp-2'),
+  file('prefix-no', 'pp-1 qq'),
+  file('nocase', 'the sEcReT is out'),
+  file('wide', Buffer.concat([Buffer.from('w:'), utf16('widestr')])),
+  file('xor', Buffer.concat([Buffer.from('k'), xored('xor-me-please', 0x21)])),
+  file('b64', `eval(atob("${Buffer.from('xx base64 payload here yy').toString('base64')}"))`),
+  file('regex-ok', 'abbbcd abd'),
+  // A greedy match runs from this file into the next; alone each file matches a shorter span.
+  file('greedy-a', 'xxzqq'),
+  file('greedy-b', 'qqq end'),
+  file('anchor-late', 'xxxx'),
+  file('anchor', 'start of file'),
+  file('fw-prev', 'prefixx'),
+  file('fullword', 'word at the start'),
+  // Word boundaries at a file's edges must not see the neighbouring file's letters.
+  file('wb-a', 'tok'),
+  file('wb-b', 'abc tok'),
+  file('wb-c', 'tokyo'),
+  file('fwide-prev', utf16('ab')),
+  file('fwide', utf16('fw x')),
+  file('fwide-tail', utf16('x fw')),
+  file('fwide-next', utf16('cd')),
+  file('fwide-no', utf16('afw')),
+  file('many', `${'mm '.repeat(30)} alpha`),
+  file('nothing', 'plain text'),
+  file('empty', Buffer.alloc(0)),
+];
+
+function fullShape(o: Awaited<ReturnType<CompiledRuleSet['scan']>>): unknown {
+  return [...o.matches].map(([n, ms]) => [n, ms.map((m) => [m.rule, m.meta, m.strings.map((s) => [s.id, s.offset, s.length, s.data.toString('hex')])])]);
+}
+
+describe('wasm engine: string conditions decided from batch hits', () => {
+  it('gives exactly the per-file results for every condition shape', async () => {
+    const fast = (await compile('wasm', STRING_RULES)) as WasmRuleSet;
+    const slow = (await compile('wasm', STRING_RULES, { stringConditionsInJs: false })) as WasmRuleSet;
+    expect(fast.errors).toEqual([]);
+    const [a, b] = [await fast.scan(STRING_FILES), await slow.scan(STRING_FILES)];
+    expect(a.errors).toEqual([]);
+    expect(fullShape(a)).toEqual(fullShape(b));
+    expect(fast.calls).toBeLessThan(slow.calls);
+    const h = hits(a);
+    expect(h['both']).toEqual(['s_all', 's_andor', 's_any', 's_many', 's_wide']);
+    expect(h['alpha-only']).toEqual(['s_andnot', 's_any', 's_many', 's_wide']);
+    expect(h['bravo-only']).toEqual(['s_any', 's_not', 's_wide']);
+    expect(h['empty']).toEqual(['s_not', 's_wide']);
+    expect(h['greedy-a']).toEqual(['s_greedy', 's_not', 's_wide']);
+    expect(h['anchor']).toContain('s_anchor');
+    expect(h['fullword']).toContain('s_fullword');
+    expect(['wb-a', 'wb-b', 'wb-c', 'fwide', 'fwide-tail', 'fwide-no'].map((n) => h[n]?.filter((r) => r === 's_wordb' || r === 's_fwide')))
+      .toEqual([['s_wordb'], ['s_wordb'], [], ['s_fwide'], ['s_fwide'], []]);
+    expect(h['nocase']).toContain('s_nocase');
+    expect(h['xor']).toContain('s_xor');
+    expect(h['b64']).toContain('s_b64');
+    expect(h['nof-2']).toContain('s_nof');
+    expect(h['nof-1']).not.toContain('s_nof');
+    expect(h['prefix-ok']).toContain('s_prefix');
+    expect(h['prefix-no']).not.toContain('s_prefix');
+    expect(a.matches.get('many')?.find((m) => m.rule === 's_many')?.strings.filter((s) => s.id === '$m').length).toBe(20);
+  });
+
+  it.runIf(yaraxPresent)('agrees with YARA-X on the same table', async () => {
+    const [w, y] = await Promise.all([compile('wasm', STRING_RULES), compile('yara-x', STRING_RULES)]);
+    const shape = (o: Awaited<ReturnType<CompiledRuleSet['scan']>>): unknown => [...o.matches].map(([n, ms]) => [n, ms.map((m) => `${m.rule}:${m.strings.map((s) => `${s.id}@${s.offset}+${s.length}`).join(',')}`).sort()]);
+    expect(shape(await w.scan(STRING_FILES))).toEqual(shape(await y.scan(STRING_FILES)));
+  });
+
+  it('decides a batch of files in one call when nothing needs a rescan', async () => {
+    const rules = STRING_RULES.filter((r) => /\/(any|all|andnot|not|nof|nocase)\.yar$/.test(r.path));
+    const files = Array.from({ length: 200 }, (_v, i) => file(`f${i}`, i % 7 === 0 ? 'alpha bravo' : i % 5 === 0 ? 'SECRET one1 two2' : `plain ${i}`));
+    const fast = (await compile('wasm', rules)) as WasmRuleSet;
+    const slow = (await compile('wasm', rules, { stringConditionsInJs: false })) as WasmRuleSet;
+    const [a, b] = [await fast.scan(files), await slow.scan(files)];
+    expect(fullShape(a)).toEqual(fullShape(b));
+    expect(fast.calls).toBe(1);
+    expect(slow.calls).toBeGreaterThan(100);
+  });
+
+  it('rescans alone only files whose hits can satisfy the string part of a richer condition', async () => {
+    const rules = [src('n/tag.yar', 'rule n_tag { strings: $tag = "<tag>" $doc = "docs" $x = "xx" condition: $tag and not $doc and for any i in (1..#tag): ($x in (@tag[i]..@tag[i] + 20)) }')];
+    const files = [file('n1', '<tag> xx'), file('n2', '<tag> docs xx'), file('n3', 'docs xx'), file('n4', 'xx'), file('n5', `<tag>${' '.repeat(30)}xx`)];
+    const fast = (await compile('wasm', rules)) as WasmRuleSet;
+    const slow = (await compile('wasm', rules, { stringConditionsInJs: false })) as WasmRuleSet;
+    const [a, b] = [await fast.scan(files), await slow.scan(files)];
+    expect(fullShape(a)).toEqual(fullShape(b));
+    expect(hits(a)).toEqual({ n1: ['n_tag'], n2: [], n3: [], n4: [], n5: [] });
+    expect(fast.calls).toBe(3); // one batch, then n1 and n5 alone
+    expect(slow.calls).toBe(6);
+  });
+
+  it('keeps rule references and per-file conditions on the per-file path', async () => {
+    const rules = [
+      src('r/base.yar', 'rule base_hit { strings: $a = "alpha" condition: $a }'),
+      src('r/ref.yar', 'rule uses_base { strings: $b = "bravo" condition: base_hit and $b }'),
+      src('r/size.yar', 'rule sized { strings: $a = "alpha" condition: $a and filesize < 8 }'),
+    ];
+    const fast = await compile('wasm', rules);
+    const slow = await compile('wasm', rules, { stringConditionsInJs: false });
+    const files = [file('a', 'alpha'), file('ab', 'alpha bravo'), file('b', 'bravo')];
+    const [a, b] = [await fast.scan(files), await slow.scan(files)];
+    expect(fullShape(a)).toEqual(fullShape(b));
+    expect(hits(a)).toEqual({ a: ['base_hit', 'sized'], ab: ['base_hit', 'uses_base'], b: [] });
+  });
+});

@@ -8,11 +8,14 @@ export interface WasmCall {
   data: Uint8Array;
   /** First byte of each file when `data` is a concatenation. */
   starts?: number[];
+  /** Filler bytes between consecutive files in `data` (not part of any file). */
+  gap?: number;
   maxPerString: number;
 }
 
 export interface WasmReply {
-  rules: { rule: string; matches: [string, number, number][] }[];
+  /** `straddled`: indices of files touched by a match that was dropped for crossing a file boundary. */
+  rules: { rule: string; matches: [string, number, number][]; straddled?: number[] }[];
   errors: { message: string; line: number; warning: boolean }[];
 }
 
@@ -157,7 +160,7 @@ export class WasmPool {
       slot.worker.on('error', onError);
       slot.worker.on('exit', onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
-      slot.worker.postMessage({ id, rules: req.rules, data: req.data, starts: req.starts, maxPerString: req.maxPerString });
+      slot.worker.postMessage({ id, rules: req.rules, data: req.data, starts: req.starts, gap: req.gap, maxPerString: req.maxPerString });
     });
   }
 }

@@ -4,9 +4,9 @@
  * dist/ without a build step or a path to resolve (ADR 0001).
  *
  * Protocol — in: `{ id, rules, data: Uint8Array, starts?: number[], maxPerString }`; out: `{ id, ok, rules:
- * [{ rule, matches: [[stringId, offset, length]] }], errors: [{ message, line, warning }], recycled }` or
+ * [{ rule, matches: [[stringId, offset, length]], straddled: [fileIndex] }], errors: [{ message, line, warning }], recycled }` or
  * `{ id, ok: false, error }`. With `starts` (the first byte of each file in a concatenated buffer) matches
- * that straddle two files are dropped and each string keeps at most `maxPerString` matches per file.
+ * that straddle two files are dropped (the indices of the files they touch are listed in `straddled`) and each string keeps at most `maxPerString` matches per file.
  */
 export const WASM_WORKER_SOURCE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
@@ -52,6 +52,7 @@ function collect(res, msg) {
     const list = r.resolvedMatches;
     const matches = [];
     const per = new Map();
+    const straddled = new Set();
     for (let j = 0; j < list.size(); j++) {
       const m = list.get(j);
       const offset = Number(m.location);
@@ -59,8 +60,14 @@ function collect(res, msg) {
       let key = m.stringIdentifier;
       if (starts) {
         const f = fileIndex(starts, offset);
-        const end = f + 1 < starts.length ? starts[f + 1] : total;
-        if (offset + length > end) continue;
+        // Files are separated by msg.gap filler bytes; a match reaching into them is not inside the file.
+        const end = f + 1 < starts.length ? starts[f + 1] - (msg.gap || 0) : total;
+        if (offset + length > end) {
+          // Alone, each file this match touches might match differently (shorter, or not at all).
+          const last = fileIndex(starts, offset + Math.max(length, 1) - 1);
+          for (let k = f; k <= last; k++) straddled.add(k);
+          continue;
+        }
         key = key + '\u0000' + f;
       }
       const n = per.get(key) || 0;
@@ -68,7 +75,7 @@ function collect(res, msg) {
       per.set(key, n + 1);
       matches.push([m.stringIdentifier, offset, length]);
     }
-    out.rules.push({ rule: r.ruleName, matches });
+    out.rules.push({ rule: r.ruleName, matches, straddled: [...straddled] });
   }
   return out;
 }

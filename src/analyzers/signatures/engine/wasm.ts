@@ -1,5 +1,6 @@
 import { WasmPool, type PoolOptions, type WasmReply } from './pool.js';
 import { parseRules, referencedNames, requirementOf, type ParsedRule, type Requirement } from './yara-syntax.js';
+import { compileStringCondition, impliedStringCondition, parseStringDefs, widenForCandidates, type StringCondition } from './string-condition.js';
 import type {
   CompileError, CompiledRuleSet, RuleMatch, RuleSource, ScanInput, ScanOutcome, SignatureEngine, StringMatch,
 } from './types.js';
@@ -12,6 +13,18 @@ export interface WasmOptions extends PoolOptions {
   /** Files are concatenated into buffers of at most this many bytes (a larger file goes alone). */
   batchBytes?: number;
   batchFiles?: number;
+  /**
+   * Evaluate pure string-presence conditions in JavaScript from the batch hits instead of rescanning each
+   * candidate file alone (default true). Off, every candidate goes to the per-file scan: the reference path.
+   */
+  stringConditionsInJs?: boolean;
+}
+
+/** A rule whose condition is decided by which of its strings are present. */
+interface JsRule {
+  name: string;
+  ids: string[];
+  test: StringCondition;
 }
 
 /**
@@ -25,6 +38,13 @@ interface Unit {
   need: Requirement | undefined;
   global: boolean;
   deps: number[];
+  /** Set when every rule of the file is a pure string condition over batch-safe strings. */
+  js: JsRule[] | undefined;
+  /**
+   * For other string-requiring units over batch-safe strings: true where some rule's condition can hold
+   * given the batch hits, so only those files are rescanned alone (otherwise: any hit makes a candidate).
+   */
+  narrow: StringCondition | undefined;
 }
 
 export class WasmEngine implements SignatureEngine {
@@ -40,7 +60,7 @@ export class WasmEngine implements SignatureEngine {
     const pool = new WasmPool(this.options);
     try {
       const { good, errors } = await findCompilable(pool, sources);
-      const units = classify(good);
+      const units = classify(good, this.options.stringConditionsInJs ?? true);
       const candidates = await buildCandidateText(pool, units);
       return new WasmRuleSet(pool, units, candidates, errors, this.options);
     } catch (err) {
@@ -51,6 +71,11 @@ export class WasmEngine implements SignatureEngine {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * Two NUL bytes between files in a batch: to `fullword` (ascii and wide) and to regex `\b`/`\B` they look
+ * exactly like the start or end of data, so a file's matches inside a batch are those it has alone.
+ */
+const GAP = Buffer.alloc(2);
 
 async function compileErrors(pool: WasmPool, text: string): Promise<WasmReply['errors']> {
   const reply = await pool.call({ rules: text, data: EMPTY, maxPerString: 1 });
@@ -105,7 +130,7 @@ async function findCompilable(pool: WasmPool, sources: readonly RuleSource[]): P
   return { good, errors };
 }
 
-function classify(sources: readonly RuleSource[]): Unit[] {
+function classify(sources: readonly RuleSource[], jsConditions: boolean): Unit[] {
   const units: Unit[] = sources.map((source, index) => {
     const rules = parseRules(source.text);
     const needs = rules.filter((r) => !r.global).map((r) => requirementOf(r.condition));
@@ -115,8 +140,12 @@ function classify(sources: readonly RuleSource[]): Unit[] {
       strings: needs.some((n) => n?.strings === true),
       magic: needs.flatMap((n) => n?.magic ?? []),
     };
-    return { index, source, rules, need, global, deps: [] };
+    const js = jsConditions ? jsRules(rules) : undefined;
+    const narrow = jsConditions && js === undefined && need?.strings === true && need.magic.length === 0 ? narrowing(rules) : undefined;
+    return { index, source, rules, need, global, deps: [], js, narrow };
   });
+  // A global rule that fails suppresses every other rule in the namespace: leave that to libyara.
+  if (units.some((u) => u.global)) for (const u of units) { u.js = undefined; u.narrow = undefined; }
   const byName = new Map<string, number>();
   for (const u of units) for (const r of u.rules) byName.set(r.name, u.index);
   const names = new Set(byName.keys());
@@ -127,13 +156,42 @@ function classify(sources: readonly RuleSource[]): Unit[] {
   return units;
 }
 
+function jsRules(rules: readonly ParsedRule[]): JsRule[] | undefined {
+  if (rules.length === 0) return undefined;
+  const out: JsRule[] = [];
+  for (const r of rules) {
+    if (r.global || r.isPrivate) return undefined;
+    const defs = parseStringDefs(r.stringsText);
+    if (defs === undefined || defs.some((d) => !d.batchSafe)) return undefined;
+    const ids = defs.map((d) => d.id);
+    const test = compileStringCondition(r.condition, ids);
+    if (test === undefined) return undefined;
+    out.push({ name: r.name, ids, test });
+  }
+  return out;
+}
+
+function narrowing(rules: readonly ParsedRule[]): StringCondition | undefined {
+  const tests: StringCondition[] = [];
+  for (const r of rules) {
+    const defs = parseStringDefs(r.stringsText);
+    if (defs === undefined || defs.some((d) => !d.batchSafe)) return undefined;
+    tests.push(impliedStringCondition(r.condition, defs.map((d) => d.id)));
+  }
+  return (present) => tests.some((t) => t(present));
+}
+
 const MAGIC_PREFIX = '$__assay_magic';
 
 function candidateRule(unit: Unit): string {
+  if (unit.js !== undefined) {
+    const strings = unit.rules.map((r) => r.stringsText).filter((s) => s.trim() !== '').join('\n');
+    return strings === '' ? '' : `rule assay_candidate_${unit.index} {\nstrings:\n${strings}\ncondition:\nany of them\n}`;
+  }
   const need = unit.need;
   if (need === undefined) return '';
   const magic = need.magic.map((b, i) => `${MAGIC_PREFIX}${i} = { ${[...b].map((x) => x.toString(16).padStart(2, '0')).join(' ')} }`);
-  const body = unit.rules.map((r) => (need.strings ? r.stringsText : '')).filter((s) => s.trim() !== '');
+  const body = unit.rules.map((r) => (need.strings ? widenForCandidates(r.stringsText) : '')).filter((s) => s.trim() !== '');
   const strings = [...body, ...magic].join('\n');
   if (strings.trim() === '') return '';
   return `rule assay_candidate_${unit.index} {\nstrings:\n${strings}\ncondition:\nany of them\n}`;
@@ -153,12 +211,21 @@ async function buildCandidateText(pool: WasmPool, units: Unit[]): Promise<string
     const bad = parts[owner(joined.firstLines, first.line)];
     if (bad === undefined) return '';
     bad.u.need = undefined;
+    bad.u.js = undefined;
+    bad.u.narrow = undefined;
   }
 }
 
 interface Batch {
   files: ScanInput[];
   bytes: number;
+}
+
+/** Phase-1 results per file: candidate units for the per-file scan, and matches of JS-decided units. */
+interface Phase1 {
+  candidates: Map<string, Set<number>>;
+  /** file → unit → matches (file-relative) of a JS-decided unit's strings, in libyara's order. */
+  hits: Map<string, Map<number, [string, number, number][]>>;
 }
 
 export class WasmRuleSet implements CompiledRuleSet {
@@ -168,6 +235,9 @@ export class WasmRuleSet implements CompiledRuleSet {
   private readonly batchFiles: number;
   private readonly metaByRule = new Map<string, ParsedRule>();
   private readonly textCache = new Map<string, string>();
+  /** Rule name → position in the compiled set, so merged results come in libyara's order. */
+  private readonly order = new Map<string, number>();
+  private readonly jsUnits: readonly Unit[];
   /** Calls made to the wasm module by scans (not compile), for tests and the bench. */
   calls = 0;
 
@@ -179,7 +249,8 @@ export class WasmRuleSet implements CompiledRuleSet {
     options: WasmOptions,
   ) {
     this.rules = units.flatMap((u) => u.rules.map((r) => r.name));
-    for (const u of units) for (const r of u.rules) this.metaByRule.set(r.name, r);
+    for (const u of units) for (const r of u.rules) { this.metaByRule.set(r.name, r); this.order.set(r.name, this.order.size); }
+    this.jsUnits = units.filter((u) => u.js !== undefined);
     this.batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
     this.batchFiles = options.batchFiles ?? 4000;
   }
@@ -191,7 +262,7 @@ export class WasmRuleSet implements CompiledRuleSet {
       for (const f of files) outcome.matches.set(f.name, []);
       return outcome;
     }
-    const candidates = new Map<string, Set<number>>();
+    const phase1: Phase1 = { candidates: new Map(), hits: new Map() };
     const failed = new Set<string>();
     const fail = (name: string, message: string): void => {
       if (failed.has(name)) return;
@@ -199,14 +270,16 @@ export class WasmRuleSet implements CompiledRuleSet {
       outcome.errors.push({ name, message });
     };
     if (this.candidateText !== '') {
-      await runLimited(this.batches(files), this.pool.size, (b) => this.findCandidates(b, candidates, fail, signal));
+      await runLimited(this.batches(files), this.pool.size, (b) => this.findCandidates(b, phase1, fail, signal));
     }
-    const always = this.units.filter((u) => u.need === undefined || u.global).map((u) => u.index);
+    this.narrowCandidates(phase1);
+    const always = this.units.filter((u) => u.js === undefined && (u.need === undefined || u.global)).map((u) => u.index);
     await runLimited(files.filter((f) => !failed.has(f.name)), this.pool.size, async (file) => {
-      const wanted = new Set([...(candidates.get(file.name) ?? []), ...always]);
-      if (wanted.size === 0) { outcome.matches.set(file.name, []); return; }
+      const wanted = new Set([...(phase1.candidates.get(file.name) ?? []), ...always]);
+      const decided = this.decideInJs(file, phase1, wanted);
+      if (wanted.size === 0) { outcome.matches.set(file.name, decided); return; }
       try {
-        outcome.matches.set(file.name, await this.scanOne(file, wanted, signal));
+        outcome.matches.set(file.name, this.merge(await this.scanOne(file, wanted, signal), decided));
       } catch (err) {
         signal?.throwIfAborted();
         fail(file.name, errText(err));
@@ -232,7 +305,48 @@ export class WasmRuleSet implements CompiledRuleSet {
     if (cur.files.length > 0) yield cur;
   }
 
-  private async findCandidates(batch: Batch, out: Map<string, Set<number>>, fail: (n: string, m: string) => void, signal?: AbortSignal): Promise<void> {
+  /**
+   * Rules of JS-decided units whose strings were all seen completely in phase 1 (no match dropped at a file
+   * edge). A unit that is already wanted for the per-file scan is left to libyara.
+   */
+  private decideInJs(file: ScanInput, phase1: Phase1, wanted: ReadonlySet<number>): RuleMatch[] {
+    const out: RuleMatch[] = [];
+    const perUnit = phase1.hits.get(file.name);
+    for (const u of this.jsUnits) {
+      if (wanted.has(u.index)) continue;
+      const hits = perUnit?.get(u.index) ?? [];
+      for (const r of u.js ?? []) {
+        const own = hits.filter(([id]) => r.ids.includes(id));
+        if (!r.test((id) => own.some(([x]) => x === id))) continue;
+        out.push({
+          rule: r.name,
+          meta: { ...(this.metaByRule.get(r.name)?.meta ?? {}) },
+          strings: own.map(([id, offset, length]) => stringMatch(file.data, id, offset, length)),
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Files whose batch hits can satisfy a narrowed unit become its candidates. */
+  private narrowCandidates(phase1: Phase1): void {
+    for (const [name, perUnit] of phase1.hits) {
+      for (const [k, hits] of perUnit) {
+        const narrow = this.units[k]?.narrow;
+        if (narrow !== undefined && narrow((id) => hits.some(([x]) => x === id))) addCandidate(phase1.candidates, name, k);
+      }
+    }
+  }
+
+  /** A rule found by the per-file scan (e.g. pulled in as a dependency) wins over the same rule decided in JS. */
+  private merge(scanned: RuleMatch[], decided: RuleMatch[]): RuleMatch[] {
+    if (decided.length === 0) return scanned;
+    const seen = new Set(scanned.map((m) => m.rule));
+    const all = [...scanned, ...decided.filter((m) => !seen.has(m.rule))];
+    return all.sort((a, b) => (this.order.get(a.rule) ?? 0) - (this.order.get(b.rule) ?? 0));
+  }
+
+  private async findCandidates(batch: Batch, out: Phase1, fail: (n: string, m: string) => void, signal?: AbortSignal): Promise<void> {
     try {
       await this.candidateCall(batch, out, signal);
     } catch (err) {
@@ -250,23 +364,43 @@ export class WasmRuleSet implements CompiledRuleSet {
     }
   }
 
-  private async candidateCall(batch: Batch, out: Map<string, Set<number>>, signal?: AbortSignal): Promise<void> {
+  private async candidateCall(batch: Batch, out: Phase1, signal?: AbortSignal): Promise<void> {
     const starts: number[] = [];
+    const parts: Buffer[] = [];
     let pos = 0;
-    for (const f of batch.files) { starts.push(pos); pos += f.data.length; }
-    const data = batch.files.length === 1 ? (batch.files[0]?.data ?? EMPTY) : Buffer.concat(batch.files.map((f) => f.data), pos);
+    for (const f of batch.files) {
+      if (parts.length > 0) { parts.push(GAP); pos += GAP.length; }
+      starts.push(pos);
+      parts.push(f.data);
+      pos += f.data.length;
+    }
+    const data = batch.files.length === 1 ? (batch.files[0]?.data ?? EMPTY) : Buffer.concat(parts, pos);
     this.calls++;
-    const reply = await this.pool.call({ rules: this.candidateText, data, starts, maxPerString: 1 }, signal);
+    // JS-decided units need every match a lone scan would report (up to the cap), not just the first.
+    const maxPerString = this.jsUnits.length > 0 ? MAX_MATCHES_PER_STRING : 1;
+    const reply = await this.pool.call({ rules: this.candidateText, data, starts, gap: GAP.length, maxPerString }, signal);
     for (const r of reply.rules) {
       const unit = Number(r.rule.slice('assay_candidate_'.length));
-      for (const [id, offset] of r.matches) {
+      const u = this.units[unit];
+      const js = u?.js !== undefined || u?.narrow !== undefined;
+      // A match dropped at a file edge (a greedy regex running into the next file) may be a shorter match
+      // in the file alone: the batch saw those files incompletely, so they are rescanned alone.
+      for (const k of r.straddled ?? []) {
+        const file = batch.files[k];
+        if (file !== undefined) addCandidate(out.candidates, file.name, unit);
+      }
+      for (const [id, offset, length] of r.matches) {
         const k = fileAt(starts, offset);
         const file = batch.files[k];
         if (file === undefined) continue;
-        if (id.startsWith(MAGIC_PREFIX) && offset !== starts[k]) continue;
-        let set = out.get(file.name);
-        if (set === undefined) out.set(file.name, (set = new Set()));
-        set.add(unit);
+        const start = starts[k] ?? 0;
+        if (id.startsWith(MAGIC_PREFIX) && offset !== start) continue;
+        if (!js) { addCandidate(out.candidates, file.name, unit); continue; }
+        let perUnit = out.hits.get(file.name);
+        if (perUnit === undefined) out.hits.set(file.name, (perUnit = new Map()));
+        let list = perUnit.get(unit);
+        if (list === undefined) perUnit.set(unit, (list = []));
+        list.push([id, offset - start, length]);
       }
     }
   }
@@ -311,6 +445,12 @@ function inInputOrder(files: readonly ScanInput[], outcome: ScanOutcome): ScanOu
     if (m !== undefined) matches.set(f.name, m);
   }
   return { matches, errors: outcome.errors };
+}
+
+function addCandidate(map: Map<string, Set<number>>, name: string, unit: number): void {
+  let set = map.get(name);
+  if (set === undefined) map.set(name, (set = new Set()));
+  set.add(unit);
 }
 
 function stringMatch(data: Buffer, id: string, offset: number, length: number): StringMatch {

@@ -89,6 +89,8 @@ function scanQuoted(src: string, i: number, close: string): number {
 export interface ParsedRule {
   name: string;
   global: boolean;
+  /** Private rules never appear in libyara's results. */
+  isPrivate: boolean;
   meta: Record<string, MetaValue>;
   /** Source text of the strings section (without the `strings:` keyword), or '' when there is none. */
   stringsText: string;
@@ -102,19 +104,20 @@ export function parseRules(src: string): ParsedRule[] {
   let i = 0;
   while (i < toks.length) {
     let global = false;
-    while (toks[i]?.text === 'private' || toks[i]?.text === 'global') { if (toks[i]?.text === 'global') global = true; i++; }
+    let isPrivate = false;
+    while (toks[i]?.text === 'private' || toks[i]?.text === 'global') { if (toks[i]?.text === 'global') global = true; else isPrivate = true; i++; }
     if (toks[i]?.text !== 'rule') { i++; continue; }
     const name = toks[i + 1]?.text ?? '';
     i += 2;
     while (i < toks.length && toks[i]?.text !== '{') i++;
     const parsed = parseBody(src, toks, i + 1);
-    rules.push({ name, global, ...parsed.rule });
+    rules.push({ name, global, isPrivate, ...parsed.rule });
     i = parsed.next;
   }
   return rules;
 }
 
-function parseBody(src: string, toks: Token[], i: number): { rule: Omit<ParsedRule, 'name' | 'global'>; next: number } {
+function parseBody(src: string, toks: Token[], i: number): { rule: Omit<ParsedRule, 'name' | 'global' | 'isPrivate'>; next: number } {
   const sections = new Map<string, [number, number]>();
   let current: string | undefined;
   let from = i;
