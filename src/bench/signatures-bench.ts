@@ -1,8 +1,10 @@
 /**
  * The signature stage of `npm run bench`: every rule under signatures/ over every file of every cached corpus
  * tarball, on the wasm engine, YARA-X (where installed) and the native `yara` command, side by side.
- * The wasm stage runs in a child process (`node dist/bench/signatures-bench.js --engine wasm --root R --tree T`)
+ * Each engine runs in a child process (`node dist/bench/signatures-bench.js --engine wasm|yara-x --root R --tree T`)
  * that reads the corpus from disk a batch at a time, so its peak RSS is the engine's cost, not the corpus's.
+ * Files over the analyzer's scan cap (MAX_SCAN_BYTES) are left out for every engine, native yara included:
+ * the analyzer reports them as not scanned, so they are not part of the signature stage's work.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,12 +13,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { extract } from 'tar';
-import { WasmEngine, type WasmRuleSet } from '../analyzers/signatures/engine/wasm.js';
+import { MAX_SCAN_BYTES } from '../analyzers/signatures/index.js';
+import { WasmEngine, WasmRuleSet } from '../analyzers/signatures/engine/wasm.js';
 import { YaraXEngine } from '../analyzers/signatures/engine/yarax.js';
-import type { CompiledRuleSet, RuleSource, ScanInput } from '../analyzers/signatures/engine/types.js';
+import type { CompiledRuleSet, EngineName, RuleSource, ScanInput } from '../analyzers/signatures/engine/types.js';
 
 const run = promisify(execFile);
 const YARA_CLI = '/usr/bin/yara';
+const GNU_TIME = '/usr/bin/time';
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -72,33 +76,28 @@ export async function benchSignatures(root: string, cacheDir: string): Promise<v
       // Regular files and directories only: the corpus is still third-party input.
       await extract({ file: path.join(cacheDir, t), cwd: dest, filter: (_p, e) => 'type' in e && (e.type === 'File' || e.type === 'Directory') });
     }
+    const skipped = removeOverCap(tree);
     const paths = allFiles(tree);
-    const files: ScanInput[] = paths.map((p) => ({ name: path.relative(tree, p), data: readFileSync(p) }));
-    const bytes = files.reduce((n, f) => n + f.data.length, 0);
-    process.stdout.write(`  corpus   ${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB; rss before ${rssMiB().toFixed(0)} MiB\n`);
+    const bytes = paths.reduce((n, p) => n + statSync(p).size, 0);
+    process.stdout.write(`  corpus   ${paths.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+    process.stdout.write(skipped.length === 0 ? '\n' : `; left out over the ${(MAX_SCAN_BYTES / 1024 / 1024).toFixed(0)} MiB scan cap, as the analyzer does: ${skipped.map((s) => `${s.name} (${(s.size / 1024 / 1024).toFixed(1)} MiB)`).join(', ')}\n`);
 
-    const child = await run(process.execPath, [fileURLToPath(import.meta.url), '--engine', 'wasm', '--root', root, '--tree', tree], { maxBuffer: 1024 * 1024 });
-    const w = wasmStageSchema(JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}'));
-    line('wasm', w.ms, w.bytes, `${w.matched} matches, ${w.errors} file errors, ${w.calls} wasm calls, compile ${w.compileMs.toFixed(0)} ms, ${w.badRules} bad rules, peak RSS ${w.maxRssMiB.toFixed(0)} MiB (child process, corpus read ${(WASM_STAGE_BATCH_BYTES / 1024 / 1024).toFixed(0)} MiB at a time)`);
-
-    const yx = new YaraXEngine();
-    if (await yx.available()) {
-      const set = await yx.compile(rules);
-      const r = await timeEngine(set, files);
-      line('yara-x', r.ms, bytes, `${r.matched} matches, ${r.errors} file errors, peak RSS ${rssMiB().toFixed(0)} MiB`);
-      await set.close();
-    } else {
-      process.stdout.write('  yara-x   skipped: @litko/yara-x is not installed on this platform\n');
-    }
+    await engineStage('wasm', root, tree);
+    if (await new YaraXEngine().available()) await engineStage('yara-x', root, tree);
+    else process.stdout.write('  yara-x   skipped: @litko/yara-x is not installed on this platform\n');
 
     if (existsSync(YARA_CLI) && statSync(YARA_CLI).isFile()) {
       const ruleFile = path.join(dir, 'all.yar');
       writeFileSync(ruleFile, rules.map((r) => r.text).join('\n'));
+      const args = ['-r', '-p', String(Math.min(2, os.availableParallelism())), ruleFile, tree];
+      // GNU time reports the native process's peak RSS; without it only throughput is shown.
+      const timed = existsSync(GNU_TIME);
       const started = performance.now();
-      const res = await run(YARA_CLI, ['-r', '-p', String(Math.min(2, os.availableParallelism())), ruleFile, tree], { maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: string; message: string }) => ({ stdout: e.stdout ?? '', stderr: e.message }));
+      const res = await run(timed ? GNU_TIME : YARA_CLI, timed ? ['-f', 'assay-maxrss-kb=%M', YARA_CLI, ...args] : args, { maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: string; stderr?: string; message: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? e.message }));
       const ms = performance.now() - started;
       const hitsCount = res.stdout.split('\n').filter((l) => l.trim() !== '').length;
-      line('yara', ms, bytes, `${hitsCount} rule hits (native CLI, separate process)`);
+      const kb = /assay-maxrss-kb=(\d+)/.exec(res.stderr)?.[1];
+      line('yara', ms, bytes, `${hitsCount} rule hits (native CLI, separate process, ${args[2]} threads${kb === undefined ? '' : `, peak RSS ${(Number(kb) / 1024).toFixed(0)} MiB`})`);
     } else {
       process.stdout.write(`  yara     skipped: ${YARA_CLI} not found (apt-get install yara)\n`);
     }
@@ -107,8 +106,26 @@ export async function benchSignatures(root: string, cacheDir: string): Promise<v
   }
 }
 
-/** Bytes of corpus the wasm child holds at once (the analyzer scans one package at a time, similarly). */
-const WASM_STAGE_BATCH_BYTES = 32 * 1024 * 1024;
+/** Bytes of corpus a child holds at once: the analyzer hands the engine the same amount per call. */
+const STAGE_BATCH_BYTES = 32 * 1024 * 1024;
+
+function removeOverCap(tree: string): { name: string; size: number }[] {
+  const out: { name: string; size: number }[] = [];
+  for (const p of allFiles(tree)) {
+    const size = statSync(p).size;
+    if (size <= MAX_SCAN_BYTES) continue;
+    out.push({ name: path.relative(tree, p), size });
+    rmSync(p);
+  }
+  return out;
+}
+
+async function engineStage(engine: EngineName, root: string, tree: string): Promise<void> {
+  const child = await run(process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--root', root, '--tree', tree], { maxBuffer: 1024 * 1024 });
+  const w = wasmStageSchema(JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}'));
+  const calls = engine === 'wasm' ? `${w.calls} wasm calls, ` : '';
+  line(engine, w.ms, w.bytes, `${w.matched} matches, ${w.errors} file errors, ${calls}compile ${w.compileMs.toFixed(0)} ms, ${w.badRules} bad rules, peak RSS ${w.maxRssMiB.toFixed(0)} MiB (child process, corpus read ${(STAGE_BATCH_BYTES / 1024 / 1024).toFixed(0)} MiB at a time)`);
+}
 
 interface WasmStage { ms: number; bytes: number; matched: number; errors: number; calls: number; compileMs: number; badRules: number; maxRssMiB: number }
 
@@ -123,11 +140,11 @@ function wasmStageSchema(v: unknown): WasmStage {
   return { ms: num('ms'), bytes: num('bytes'), matched: num('matched'), errors: num('errors'), calls: num('calls'), compileMs: num('compileMs'), badRules: num('badRules'), maxRssMiB: num('maxRssMiB') };
 }
 
-/** Child entry: scans `tree` with the wasm engine, reading files batch by batch; time counts scanning only. */
-async function wasmStage(root: string, tree: string): Promise<WasmStage> {
+/** Child entry: scans `tree` with one engine, reading files batch by batch; time counts scanning only. */
+async function engineChild(engine: EngineName, root: string, tree: string): Promise<WasmStage> {
   const rules = loadRules(path.join(root, 'signatures'));
   const compileStart = performance.now();
-  const set = (await new WasmEngine().compile(rules)) as WasmRuleSet;
+  const set: CompiledRuleSet = engine === 'wasm' ? await new WasmEngine().compile(rules) : await new YaraXEngine().compile(rules);
   const compileMs = performance.now() - compileStart;
   const stage: WasmStage = { ms: 0, bytes: 0, matched: 0, errors: 0, calls: 0, compileMs, badRules: set.errors.length, maxRssMiB: 0 };
   try {
@@ -135,7 +152,7 @@ async function wasmStage(root: string, tree: string): Promise<WasmStage> {
     for (let i = 0; i < paths.length;) {
       const batch: ScanInput[] = [];
       let size = 0;
-      for (; i < paths.length && (batch.length === 0 || size < WASM_STAGE_BATCH_BYTES); i++) {
+      for (; i < paths.length && (batch.length === 0 || size < STAGE_BATCH_BYTES); i++) {
         const p = paths[i] ?? '';
         const data = readFileSync(p);
         batch.push({ name: path.relative(tree, p), data });
@@ -147,7 +164,7 @@ async function wasmStage(root: string, tree: string): Promise<WasmStage> {
       stage.matched += r.matched;
       stage.errors += r.errors;
     }
-    stage.calls = set.calls;
+    stage.calls = set instanceof WasmRuleSet ? set.calls : 0;
   } finally {
     await set.close();
   }
@@ -160,13 +177,14 @@ function argValue(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]) && argValue('--engine') === 'wasm') {
+const childEngine = argValue('--engine');
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]) && childEngine !== undefined) {
   const root = argValue('--root');
   const tree = argValue('--tree');
-  if (root === undefined || tree === undefined) {
-    process.stderr.write('usage: signatures-bench.js --engine wasm --root DIR --tree DIR\n');
+  if (root === undefined || tree === undefined || (childEngine !== 'wasm' && childEngine !== 'yara-x')) {
+    process.stderr.write('usage: signatures-bench.js --engine wasm|yara-x --root DIR --tree DIR\n');
     process.exitCode = 2;
   } else {
-    process.stdout.write(`${JSON.stringify(await wasmStage(root, tree))}\n`);
+    process.stdout.write(`${JSON.stringify(await engineChild(childEngine, root, tree))}\n`);
   }
 }

@@ -300,3 +300,28 @@ describe('wasm engine: string conditions decided from batch hits', () => {
     expect(hits(a)).toEqual({ a: ['base_hit', 'sized'], ab: ['base_hit', 'uses_base'], b: [] });
   });
 });
+
+describe('wasm engine: bulk copy into the wasm heap', () => {
+  // High bytes (0x80–0xff) are where a signed/unsigned slip would show: every byte value appears.
+  const allBytes = Buffer.from(Array.from({ length: 256 }, (_v, i) => i));
+  const highRules = [
+    src('h/high.yar', 'rule high_bytes { strings: $h = { 80 fe ff 00 7f } condition: $h }'),
+    src('h/tail.yar', 'rule tail { condition: uint8(filesize - 1) == 0xff }'),
+  ];
+  const inputs = [
+    file('all.bin', Buffer.concat([allBytes, Buffer.from([0x80, 0xfe, 0xff, 0x00, 0x7f]), allBytes])),
+    file('low.bin', Buffer.from('plain ascii only')),
+    file('ends-ff.bin', Buffer.from([1, 2, 3, 0xff])),
+  ];
+
+  it('is active on the pinned libyara-wasm and gives what the byte loop gives', async () => {
+    const fast = (await compile('wasm', highRules)) as WasmRuleSet;
+    const slow = (await compile('wasm', highRules, { fastCopy: false })) as WasmRuleSet;
+    const [a, b] = [await fast.scan(inputs), await slow.scan(inputs)];
+    expect(fast.pool.fastCopyActive).toBe(true);
+    expect(slow.pool.fastCopyActive).toBe(false);
+    expect(hits(a)).toEqual({ 'all.bin': ['high_bytes', 'tail'], 'low.bin': [], 'ends-ff.bin': ['tail'] });
+    expect(hits(a)).toEqual(hits(b));
+    expect(a.matches.get('all.bin')?.[0]?.strings[0]?.offset).toBe(256);
+  });
+});

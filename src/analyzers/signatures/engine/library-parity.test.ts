@@ -42,3 +42,28 @@ describe('rule library on every engine', () => {
     }
   });
 });
+
+describe('YARA-X in worker threads', () => {
+  it.runIf(yaraxPresent && rules.length > 0)('gives what the calling thread gives, file for file and in input order', async () => {
+    const inline = await new YaraXEngine({ workers: 0 }).compile(rules);
+    const pooled = await new YaraXEngine({ workers: 2 }).compile(rules);
+    try {
+      const [a, b] = [await inline.scan(samples), await pooled.scan(samples)];
+      expect(b.errors).toEqual([]);
+      expect([...b.matches.keys()]).toEqual(samples.map((s) => s.name));
+      expect(shape(b)).toEqual(shape(a));
+      // Evidence bytes come from the caller's buffers, not from the worker's copies.
+      const hit = [...b.matches.values()].flat()[0]?.strings[0];
+      expect(hit?.data.length).toBeGreaterThan(0);
+    } finally {
+      await inline.close();
+      await pooled.close();
+    }
+  });
+
+  it.runIf(yaraxPresent)('refuses to scan once closed', async () => {
+    const set = await new YaraXEngine({ workers: 1 }).compile(rules.slice(0, 1));
+    await set.close();
+    await expect(set.scan(samples.slice(0, 1))).rejects.toThrow(/closed/);
+  });
+});

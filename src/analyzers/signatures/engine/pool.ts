@@ -11,6 +11,11 @@ export interface WasmCall {
   /** Filler bytes between consecutive files in `data` (not part of any file). */
   gap?: number;
   maxPerString: number;
+  /**
+   * The caller gives up `data` (a buffer it made for this call): it moves to the worker instead of being
+   * copied. Ignored unless `data` spans its whole ArrayBuffer, so a pooled or shared buffer is never detached.
+   */
+  transfer?: boolean;
 }
 
 export interface WasmReply {
@@ -26,6 +31,8 @@ export interface PoolOptions {
   /** Re-instantiate the wasm module after this many calls or this heap size. */
   recycleCalls?: number;
   heapLimitBytes?: number;
+  /** Copy input into the wasm heap with one TypedArray.set instead of embind's byte loop (default true). */
+  fastCopy?: boolean;
 }
 
 export class WasmTimeoutError extends Error {
@@ -41,7 +48,7 @@ interface Slot {
   recycled: number;
 }
 
-interface Reply extends WasmReply { id: number; ok: boolean; error?: string; recycled: number }
+interface Reply extends WasmReply { id: number; ok: boolean; error?: string; recycled: number; fastCopy?: boolean }
 
 /** A few workers, each owning one libyara-wasm instance; calls queue until a worker is free. */
 export class WasmPool {
@@ -54,6 +61,8 @@ export class WasmPool {
   private retiredRecycles = 0;
   /** Workers started over the pool's life (replacements after a timeout included). */
   workersStarted = 0;
+  /** Whether the last reply came from a worker running the bulk-copy build (undefined before any call). */
+  fastCopyActive: boolean | undefined;
 
   constructor(options: PoolOptions = {}) {
     this.opts = {
@@ -61,6 +70,7 @@ export class WasmPool {
       callTimeoutMs: options.callTimeoutMs ?? 60_000,
       recycleCalls: options.recycleCalls ?? 60,
       heapLimitBytes: options.heapLimitBytes ?? 96 * 1024 * 1024,
+      fastCopy: options.fastCopy ?? true,
     };
     this.modulePath = createRequire(import.meta.url).resolve('libyara-wasm');
   }
@@ -118,7 +128,7 @@ export class WasmPool {
   private spawn(): Slot {
     const worker = new Worker(WASM_WORKER_SOURCE, {
       eval: true,
-      workerData: { modulePath: this.modulePath, recycleCalls: this.opts.recycleCalls, heapLimit: this.opts.heapLimitBytes },
+      workerData: { modulePath: this.modulePath, recycleCalls: this.opts.recycleCalls, heapLimit: this.opts.heapLimitBytes, fastCopy: this.opts.fastCopy },
     });
     worker.unref();
     this.workersStarted++;
@@ -149,6 +159,7 @@ export class WasmPool {
         if (msg.id !== id) return;
         cleanup();
         slot.recycled = msg.recycled;
+        if (msg.fastCopy !== undefined) this.fastCopyActive = msg.fastCopy;
         if (msg.ok) resolve({ rules: msg.rules, errors: msg.errors });
         else reject(new Error(`wasm engine error: ${msg.error ?? 'unknown'}`));
       };
@@ -160,7 +171,9 @@ export class WasmPool {
       slot.worker.on('error', onError);
       slot.worker.on('exit', onExit);
       signal?.addEventListener('abort', onAbort, { once: true });
-      slot.worker.postMessage({ id, rules: req.rules, data: req.data, starts: req.starts, gap: req.gap, maxPerString: req.maxPerString });
+      const whole = req.data.byteOffset === 0 && req.data.byteLength === req.data.buffer.byteLength && req.data.byteLength > 0;
+      const transfer = req.transfer === true && whole && req.data.buffer instanceof ArrayBuffer ? [req.data.buffer] : [];
+      slot.worker.postMessage({ id, rules: req.rules, data: req.data, starts: req.starts, gap: req.gap, maxPerString: req.maxPerString }, transfer);
     });
   }
 }

@@ -51,14 +51,23 @@ function skipArgs(toks: readonly Token[], open: number): number {
   return j;
 }
 
-/** False when a regex has an anchor (`^`, `$`), which holds only at the edges of the whole batch. */
-function regexIsLocal(text: string): boolean {
+/**
+ * False when a regex has an anchor (`^`, `$`), which holds only at the edges of the whole batch. Inside a
+ * character class both are literals (or, leading, a negation), so `[A-Za-z_$]` stays local.
+ */
+export function regexIsLocal(text: string): boolean {
   const body = text.slice(1, text.lastIndexOf('/'));
+  let inClass = false;
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
     if (c === '\\') { i++; continue; }
-    if (c === '$') return false;
-    if (c === '^' && body[i - 1] !== '[') return false;
+    if (inClass) {
+      // A `]` right after `[` or `[^` is a literal member, not the end of the class.
+      if (c === ']' && body[i - 1] !== '[' && !(body[i - 1] === '^' && body[i - 2] === '[')) inClass = false;
+      continue;
+    }
+    if (c === '[') { inClass = true; continue; }
+    if (c === '$' || c === '^') return false;
   }
   return true;
 }

@@ -378,7 +378,8 @@ export class WasmRuleSet implements CompiledRuleSet {
     this.calls++;
     // JS-decided units need every match a lone scan would report (up to the cap), not just the first.
     const maxPerString = this.jsUnits.length > 0 ? MAX_MATCHES_PER_STRING : 1;
-    const reply = await this.pool.call({ rules: this.candidateText, data, starts, gap: GAP.length, maxPerString }, signal);
+    // A concatenation is ours to give away; a lone file's buffer still serves as evidence afterwards.
+    const reply = await this.pool.call({ rules: this.candidateText, data, starts, gap: GAP.length, maxPerString, transfer: batch.files.length > 1 }, signal);
     for (const r of reply.rules) {
       const unit = Number(r.rule.slice('assay_candidate_'.length));
       const u = this.units[unit];
@@ -438,7 +439,7 @@ export class WasmRuleSet implements CompiledRuleSet {
 }
 
 /** Workers finish in any order; callers (and the engine parity test) get files in the order given. */
-function inInputOrder(files: readonly ScanInput[], outcome: ScanOutcome): ScanOutcome {
+export function inInputOrder(files: readonly ScanInput[], outcome: ScanOutcome): ScanOutcome {
   const matches = new Map<string, RuleMatch[]>();
   for (const f of files) {
     const m = outcome.matches.get(f.name);
@@ -473,7 +474,7 @@ function errText(err: unknown): string {
 }
 
 /** Runs `fn` over items with at most `limit` in flight, pulling lazily so batches are built one at a time. */
-async function runLimited<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function runLimited<T>(items: Iterable<T>, limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   const it = items[Symbol.iterator]();
   const lane = async (): Promise<void> => {
     for (let next = it.next(); next.done !== true; next = it.next()) await fn(next.value);
