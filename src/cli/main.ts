@@ -5,6 +5,7 @@ import type { ExitCode } from '../core/errors.js';
 import { TOOL_VERSION } from '../report/version.js';
 import type { Io } from './io.js';
 import { processIo, reportError } from './io.js';
+import { registerDiff } from './diff.js';
 import { registerScan } from './scan.js';
 import { registerScore } from './score.js';
 import { registerSignatures } from './signatures.js';
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`mcp-assay: ${text.replace(/^error: /, 'error: ')}`) });
   registerScan(program, io, controller.signal, setExit);
   registerScore(program, io, setExit);
+  registerDiff(program, io, setExit);
   registerSignatures(program, io, controller.signal, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
