@@ -5,6 +5,7 @@ import type { ExitCode } from '../core/errors.js';
 import { TOOL_VERSION } from '../report/version.js';
 import type { Io } from './io.js';
 import { processIo, reportError } from './io.js';
+import { registerCache } from './cache.js';
 import { registerDiff } from './diff.js';
 import { registerScan } from './scan.js';
 import { registerScore } from './score.js';
@@ -40,6 +41,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
   registerScore(program, io, setExit);
   registerDiff(program, io, setExit);
   registerSignatures(program, io, controller.signal, setExit);
+  registerCache(program, io, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exit;

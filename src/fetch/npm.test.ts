@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import type { ErrorCategory } from '../core/errors.js';
 import { DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { WorkspaceLimits } from '../core/limits.js';
 import type { Target } from '../core/target.js';
+import { openArchiveCache } from './archive-cache.js';
 import { fetchNpm } from './npm.js';
 import type { NpmFetchOptions } from './npm.js';
 import { buildPackageTarball, sha512Integrity, startRegistryServer } from './test-helpers/registry-server.js';
@@ -19,6 +20,8 @@ let tmp = '';
 let registry: FakeRegistry;
 let marker = '';
 const integrities: Record<string, string> = {};
+/** What the shared registry serves; `integrities` also records tarballs made later for other servers. */
+let served: Record<string, string> = {};
 
 function pkgJson(name: string, version: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ name, version, ...extra });
@@ -28,6 +31,11 @@ async function version(name: string, v: string, files: Record<string, string | B
   const tarball = await buildPackageTarball({ 'package.json': pkgJson(name, v, extra), 'index.js': `module.exports = '${v}';\n`, ...files });
   integrities[`${name}@${v}`] = sha512Integrity(tarball);
   return { tarball, manifest: extra };
+}
+
+async function sha1Only(name: string, v: string) {
+  const made = await version(name, v);
+  return { ...made, integrity: `sha1-${createHash('sha1').update(made.tarball).digest('base64')}` };
 }
 
 beforeAll(async () => {
@@ -61,8 +69,14 @@ beforeAll(async () => {
       versions: { '1.0.0': await version('scripted', '1.0.0', { 'install.js': `require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran')` }, { scripts }) },
     },
     empty: { distTags: {}, versions: {} },
+    // Only a sha1 checksum: still fetched and verified, but never a cache key.
+    'sha1-only': {
+      distTags: { latest: '1.0.0' },
+      versions: { '1.0.0': await sha1Only('sha1-only', '1.0.0') },
+    },
   };
   const liar = { name: 'liar', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': { name: 'other-pkg', version: '1.0.0', dist: { tarball: 'http://127.0.0.1:9/x.tgz' } } } };
+  served = { ...integrities };
   registry = await startRegistryServer(packages, { rawPackuments: { garbled: '{"name":"garbled","versions":{', liar: JSON.stringify(liar) } });
 });
 
@@ -197,9 +211,10 @@ describe('fetchNpm', () => {
       { stallTarballs: true },
     );
     try {
+      // Its own cache dir: the tarball may be byte-identical to one cached earlier, and must be downloaded.
       const started = Date.now();
       const signal = AbortSignal.timeout(300);
-      await expect(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: stalled.url, signal }))).rejects.toMatchObject({ name: 'TimeoutError' });
+      await expect(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ registry: stalled.url, signal, cacheDir: path.join(tmp, 'cache-stalled') }))).rejects.toMatchObject({ name: 'TimeoutError' });
       expect(Date.now() - started).toBeLessThan(4_000);
       expect(stalled.requests.some((r) => r.endsWith('.tgz'))).toBe(true);
     } finally {
@@ -207,9 +222,111 @@ describe('fetchNpm', () => {
     }
   });
 
-  it('keeps its cache in the directory it is given', async () => {
+  it('keeps its cache in the directory it is given, without pacote\'s own cache', async () => {
     const made = await fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx());
     await made.dispose();
-    expect(existsSync(path.join(tmp, 'cache'))).toBe(true);
+    expect(existsSync(path.join(tmp, 'cache', 'sha512'))).toBe(true);
+    expect(existsSync(path.join(tmp, 'cache', '_cacache'))).toBe(false);
+  });
+});
+
+describe('fetchNpm with the archive cache', () => {
+  let n = 0;
+  function freshCacheDir(): string {
+    n += 1;
+    return path.join(tmp, `archive-cache-${n}`);
+  }
+
+  function entryPath(cacheDir: string, id: string): string {
+    const integrity = served[id] ?? '';
+    const hex = Buffer.from(integrity.slice('sha512-'.length), 'base64').toString('hex');
+    return path.join(cacheDir, 'sha512', hex.slice(0, 2), hex.slice(2, 4), hex);
+  }
+
+  async function fetchIndex(spec: string, name: string, options: Partial<FetchContext & NpmFetchOptions>): Promise<string> {
+    const made = await fetchNpm(npmTarget(spec, name), ctx(options));
+    try {
+      expect(made.workspace.integrity).toBe(served[`${name}@${made.workspace.version ?? ''}`]);
+      return await readFile(path.join(made.workspace.root, 'index.js'), 'utf8');
+    } finally {
+      await made.dispose();
+    }
+  }
+
+  it('serves a second fetch of the same version without a tarball request', async () => {
+    const cacheDir = freshCacheDir();
+    const before = registry.tarballRequests();
+    expect(await fetchIndex('demo-server@1.0.0', 'demo-server', { cacheDir })).toContain("'1.0.0'");
+    expect(registry.tarballRequests()).toBe(before + 1);
+    expect(existsSync(entryPath(cacheDir, 'demo-server@1.0.0'))).toBe(true);
+    expect(await fetchIndex('demo-server@1.0.0', 'demo-server', { cacheDir })).toContain("'1.0.0'");
+    expect(await fetchIndex('demo-server@^1.0.0', 'demo-server', { cacheDir })).toContain("'1.2.0'");
+    expect(await fetchIndex('demo-server@1.2.0', 'demo-server', { cacheDir })).toContain("'1.2.0'");
+    expect(registry.tarballRequests()).toBe(before + 2);
+  });
+
+  it.each([
+    ['garbage bytes', Buffer.from('not a tarball')],
+    ['an empty file', Buffer.alloc(0)],
+  ])('detects a cache entry replaced by %s and downloads again', async (_label, corrupt) => {
+    const cacheDir = freshCacheDir();
+    await fetchIndex('demo-server@1.0.0', 'demo-server', { cacheDir });
+    const entry = entryPath(cacheDir, 'demo-server@1.0.0');
+    await writeFile(entry, corrupt);
+    const before = registry.tarballRequests();
+    expect(await fetchIndex('demo-server@1.0.0', 'demo-server', { cacheDir })).toContain("'1.0.0'");
+    expect(registry.tarballRequests()).toBe(before + 1);
+    expect(createHash('sha512').update(await readFile(entry)).digest('base64')).toBe(served['demo-server@1.0.0']?.slice(7));
+  });
+
+  it('keeps the cache under its cap, dropping the least recently used archive', async () => {
+    const cacheDir = freshCacheDir();
+    const sizes = await Promise.all(['1.0.0', '1.2.0'].map(async (v) => {
+      await fetchIndex(`demo-server@${v}`, 'demo-server', { cacheDir });
+      return (await readFile(entryPath(cacheDir, `demo-server@${v}`))).length;
+    }));
+    const cap = (sizes[0] ?? 0) + (sizes[1] ?? 0) + 16;
+    await rm(cacheDir, { recursive: true, force: true });
+    for (const v of ['1.0.0', '1.2.0', '2.0.0-beta.1']) await fetchIndex(`demo-server@${v}`, 'demo-server', { cacheDir, cacheMaxBytes: cap });
+    const stats = await (await openArchiveCache({ dir: cacheDir, maxBytes: cap })).stats();
+    expect(stats.totalBytes).toBeLessThanOrEqual(cap);
+    expect(stats.entries).toBe(2);
+    expect(existsSync(entryPath(cacheDir, 'demo-server@1.0.0'))).toBe(false);
+    const before = registry.tarballRequests();
+    await fetchIndex('demo-server@2.0.0-beta.1', 'demo-server', { cacheDir, cacheMaxBytes: cap });
+    expect(registry.tarballRequests()).toBe(before);
+  });
+
+  it('never caches without a usable sha512/384/256 integrity, but still fetches', async () => {
+    const cacheDir = freshCacheDir();
+    const before = registry.tarballRequests();
+    for (let i = 0; i < 2; i += 1) {
+      const made = await fetchNpm(npmTarget('sha1-only@1.0.0', 'sha1-only'), ctx({ cacheDir }));
+      await made.dispose();
+    }
+    expect(registry.tarballRequests()).toBe(before + 2);
+    expect(await readdir(cacheDir)).toEqual([]);
+  });
+
+  it('refuses a cache dir that is a symbolic link before any request', async () => {
+    const real = path.join(tmp, 'real-cache');
+    const link = path.join(tmp, 'linked-cache');
+    await mkdir(real, { recursive: true });
+    await symlink(real, link);
+    const before = registry.requests.length;
+    const error = await expectAssayError(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ cacheDir: link })));
+    expect(error.category).toBe('usage');
+    expect(error.message).toMatch(/is a symbolic link/);
+    expect(registry.requests.length).toBe(before);
+  });
+
+  it('downloads every time when no cache dir is set', async () => {
+    const before = registry.tarballRequests();
+    const { cacheDir: _unused, ...rest } = ctx();
+    for (let i = 0; i < 2; i += 1) {
+      const made = await fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), rest);
+      await made.dispose();
+    }
+    expect(registry.tarballRequests()).toBe(before + 2);
   });
 });

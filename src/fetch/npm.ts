@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import pacote from 'pacote';
 import semver from 'semver';
 import { z } from 'zod';
-import { AssayError } from '../core/errors.js';
+import { AssayError, errorMessage, isAbortError } from '../core/errors.js';
+import type { ArchiveCache } from './archive-cache.js';
+import { DEFAULT_CACHE_MAX_BYTES, openArchiveCache, tryParseIntegrity } from './archive-cache.js';
 import { formatBytes } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import { parseNpmSpec } from '../sources/spec.js';
@@ -18,8 +21,13 @@ import type { FetchContext, MadeWorkspace } from './workspace.js';
 export interface NpmFetchOptions {
   /** `--registry`; otherwise the environment or npm's configuration decides. */
   registry?: string;
-  /** pacote's cache directory; a private per-process temp dir when unset, never ~/.npm. */
+  /**
+   * Our archive cache (tarballs by integrity, size-capped, see archive-cache.ts); no caching when unset.
+   * pacote's own cache is always a private per-fetch temp dir, never ~/.npm and never this dir.
+   */
   cacheDir?: string;
+  /** Size cap of the archive cache; 2 GiB by default. */
+  cacheMaxBytes?: number;
   /** Retries per request after the first attempt (network errors, 5xx). */
   retries?: number;
   /** Per-request timeout. */
@@ -40,8 +48,8 @@ type ResolvedManifest = z.infer<typeof ManifestSchema>;
 
 let processCacheDir: string | undefined;
 
-/** One private cache per process, removed on exit, so a scan never reads or writes the user's npm cache. */
-function defaultCacheDir(): string {
+/** One private temp dir per process, removed on exit, so a scan never reads or writes the user's npm cache. */
+function processTempDir(): string {
   if (processCacheDir !== undefined) return processCacheDir;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcp-assay-npm-cache-'));
   processCacheDir = dir;
@@ -49,8 +57,32 @@ function defaultCacheDir(): string {
   return dir;
 }
 
+/**
+ * pacote's cache lives for one fetch only: it would otherwise grow with every tarball of a long harvest.
+ * Archives worth keeping go to our own size-capped cache instead.
+ */
+async function fetchTempCache(): Promise<{ dir: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(processTempDir(), 'fetch-'));
+  return { dir, dispose: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }) };
+}
+
+const openCaches = new Map<string, Promise<ArchiveCache>>();
+
+/** One cache object per dir and cap, so its running size estimate spares a walk of the dir per put. */
+function archiveCacheFor(dir: string, maxBytes: number): Promise<ArchiveCache> {
+  const key = `${path.resolve(dir)}\0${maxBytes}`;
+  const known = openCaches.get(key);
+  if (known !== undefined) return known;
+  const opened = openArchiveCache({ dir, maxBytes });
+  openCaches.set(key, opened);
+  opened.catch(() => openCaches.delete(key));
+  return opened;
+}
+
 interface RequestSetup {
   spec: NpmSpec;
+  /** pacote's private cache for this fetch. */
+  pacoteCache: string;
   registry: string;
   signal: AbortSignal;
   opts: FetchContext & NpmFetchOptions;
@@ -58,7 +90,7 @@ interface RequestSetup {
 }
 
 function pacoteOptions(setup: RequestSetup): pacote.Options {
-  const cache = setup.opts.cacheDir ?? defaultCacheDir();
+  const cache = setup.pacoteCache;
   const retries = setup.opts.retries ?? DEFAULT_RETRIES;
   const options = {
     registry: setup.registry,
@@ -235,6 +267,35 @@ async function downloadTarball(setup: RequestSetup, manifest: ResolvedManifest, 
   }
 }
 
+/**
+ * A verified cache hit spares the download; a miss downloads (integrity checked by pacote) and stores
+ * the archive. Only a strictly valid sha512/384/256 integrity from the packument is ever a key.
+ */
+async function cachedOrDownloaded(
+  setup: RequestSetup,
+  manifest: ResolvedManifest,
+  controller: AbortController,
+  cache: ArchiveCache | undefined,
+): Promise<Buffer> {
+  const key = tryParseIntegrity(manifest._integrity);
+  if (cache === undefined || key === undefined) return downloadTarball(setup, manifest, controller);
+  const hit = await cacheStep(cache, () => cache.read(key.integrity, setup.opts.limits.maxArchiveBytes, setup.signal));
+  if (hit !== undefined) return hit;
+  const archive = await downloadTarball(setup, manifest, controller);
+  await cacheStep(cache, () => cache.put(key.integrity, archive, { signal: setup.signal }));
+  return archive;
+}
+
+/** A file-system failure of the cache (permissions, a full disk) is reported as such, in one line. */
+async function cacheStep<T>(cache: ArchiveCache, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof AssayError || isAbortError(error)) throw error;
+    throw new AssayError('store', `archive cache ${cache.dir} failed: ${errorCode(error) ?? errorMessage(error)}`, { cause: error });
+  }
+}
+
 function sha512Of(data: Buffer): string {
   return `sha512-${createHash('sha512').update(data).digest('base64')}`;
 }
@@ -259,14 +320,17 @@ export async function fetchNpm(target: Target, ctx: FetchContext & NpmFetchOptio
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const setup: RequestSetup = { spec, registry, signal: controller.signal, opts: ctx, packumentCache: new Map() };
+  const cache = ctx.cacheDir === undefined ? undefined : await archiveCacheFor(ctx.cacheDir, ctx.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+  const pacoteCache = await fetchTempCache();
+  const setup: RequestSetup = { spec, registry, pacoteCache: pacoteCache.dir, signal: controller.signal, opts: ctx, packumentCache: new Map() };
   try {
     const manifest = await resolveManifest(setup);
-    const archive = await downloadTarball(setup, manifest, controller);
+    const archive = await cachedOrDownloaded(setup, manifest, controller, cache);
     if (ctx.signal.aborted) throw abortReason(ctx.signal);
     const integrity = manifest._integrity ?? sha512Of(archive);
     return await workspaceFromArchive(archive, target, { name: manifest.name, version: manifest.version, integrity }, ctx);
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
+    await pacoteCache.dispose().catch(() => undefined);
   }
 }

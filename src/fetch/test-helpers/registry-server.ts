@@ -54,6 +54,8 @@ export interface FakeRegistry {
   url: string;
   /** Paths requested, in order. */
   requests: string[];
+  /** Tarball requests answered (or stalled) so far, whatever the path spelling. */
+  tarballRequests(): number;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ function packumentOf(name: string, pkg: FakePackage, base: string): unknown {
 /** A loopback stand-in for an npm registry: packuments at `/<name>` (`/@scope%2fname`) and tarballs. */
 export async function startRegistryServer(packages: Record<string, FakePackage>, opts: FakeRegistryOptions = {}): Promise<FakeRegistry> {
   const requests: string[] = [];
+  let tarballCount = 0;
   const tarballs = new Map<string, Buffer>();
   for (const [name, pkg] of Object.entries(packages)) {
     for (const [version, v] of Object.entries(pkg.versions)) tarballs.set(tarballPath(name, version), v.tarball);
@@ -91,6 +94,7 @@ export async function startRegistryServer(packages: Record<string, FakePackage>,
       return;
     }
     const tarball = tarballs.get(decodeURIComponent(url));
+    if (tarball !== undefined) tarballCount += 1;
     if (tarball !== undefined && opts.stallTarballs === true) {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': tarball.length }).write(tarball.subarray(0, 10));
       return;
@@ -118,6 +122,7 @@ export async function startRegistryServer(packages: Record<string, FakePackage>,
   return {
     url: base,
     requests,
+    tarballRequests: () => tarballCount,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
