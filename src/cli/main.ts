@@ -6,6 +6,7 @@ import { TOOL_VERSION } from '../report/version.js';
 import type { Io } from './io.js';
 import { processIo, reportError } from './io.js';
 import { registerCache } from './cache.js';
+import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
 import { registerScan } from './scan.js';
 import { registerScore } from './score.js';
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .showHelpAfterError('(run `mcp-assay --help` for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`mcp-assay: ${text.replace(/^error: /, 'error: ')}`) });
   registerScan(program, io, controller.signal, setExit);
+  registerCheck(program, io, controller.signal, setExit);
   registerScore(program, io, setExit);
   registerDiff(program, io, setExit);
   registerSignatures(program, io, controller.signal, setExit);

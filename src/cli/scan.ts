@@ -9,6 +9,7 @@ import { SIGNATURES_ANALYZER_ID, createSignaturesAnalyzer } from '../analyzers/s
 import type { Analyzer } from '../core/analyzer.js';
 import { runScan } from '../queue/scan-job.js';
 import { formatJson } from '../report/json.js';
+import { formatSarif } from '../report/sarif.js';
 import { formatTable } from '../report/table.js';
 import { parseTargetSpec } from '../sources/spec.js';
 import { openStore } from '../store/index.js';
@@ -50,7 +51,8 @@ async function analyzersFor(flags: ScanFlags): Promise<readonly Analyzer[] | und
 }
 
 async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal): Promise<ExitCode> {
-  const format = parseFormat(flags.format);
+  // sarif is scan-only, so it is checked here rather than in the shared parseFormat.
+  const format = flags.format === 'sarif' ? 'sarif' : parseFormat(flags.format);
   const failOn = parseFailOn(flags.failOn);
   const limits = workspaceLimits(flags);
   const analyzer = analyzerLimits(flags);
@@ -75,7 +77,7 @@ async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal)
     throw error;
   }
   if (flags.store) storeReport(report, flags.db ?? defaultDbPath());
-  io.out(format === 'json' ? formatJson(report) : formatTable(report, { color: io.color }));
+  io.out(format === 'sarif' ? formatSarif(report) : format === 'json' ? formatJson(report) : formatTable(report, { color: io.color }));
   return gateExitCode(report.score.verdict, failOn);
 }
 
@@ -84,7 +86,7 @@ export function registerScan(program: Command, io: Io, signal: AbortSignal, setE
     .command('scan')
     .description('scan one MCP server: a directory, a .tgz, npm:<name>[@version|range|tag], or a git URL[#ref]')
     .argument('<target>', 'what to scan')
-    .option('--format <format>', 'table or json', 'table')
+    .option('--format <format>', 'table, json or sarif', 'table')
     .option('--fail-on <verdict>', 'exit 1 when the verdict is at least this: fail or review')
     .option('--registry <url>', 'npm registry (default: from your npm configuration)')
     .option('--db <path>', 'SQLite database to record the scan in')
