@@ -8,6 +8,7 @@ import { processIo, reportError } from './io.js';
 import { registerCache } from './cache.js';
 import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
+import { registerSandbox } from './sandbox.js';
 import { registerScan } from './scan.js';
 import { registerScore } from './score.js';
 import { registerSignatures } from './signatures.js';
@@ -44,6 +45,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
   registerDiff(program, io, setExit);
   registerSignatures(program, io, controller.signal, setExit);
   registerCache(program, io, setExit);
+  registerSandbox(program, io, controller.signal, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exit;
