@@ -10,6 +10,7 @@ import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
 import { registerSandbox } from './sandbox.js';
 import { registerScan } from './scan.js';
+import { registerServe } from './serve.js';
 import { registerScore } from './score.js';
 import { registerSignatures } from './signatures.js';
 
@@ -45,6 +46,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
   registerDiff(program, io, setExit);
   registerSignatures(program, io, controller.signal, setExit);
   registerCache(program, io, setExit);
+  registerServe(program, io, controller.signal, setExit);
   registerSandbox(program, io, controller.signal, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });

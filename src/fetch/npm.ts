@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import pacote from 'pacote';
+import type pacote from 'pacote';
 import semver from 'semver';
 import { z } from 'zod';
 import { AssayError, errorMessage, isAbortError } from '../core/errors.js';
@@ -17,6 +17,13 @@ import type { NpmSpec } from '../sources/spec.js';
 import { resolveRegistry } from './registry-config.js';
 import { abortReason, workspaceFromArchive } from './workspace.js';
 import type { FetchContext, MadeWorkspace } from './workspace.js';
+
+/** pacote (with sigstore, cacache and npm's fetch stack) takes about half a second to load: only fetches pay it. */
+let pacoteModule: Promise<typeof pacote> | undefined;
+function loadPacote(): Promise<typeof pacote> {
+  pacoteModule ??= import('pacote').then((m) => m.default);
+  return pacoteModule;
+}
 
 export interface NpmFetchOptions {
   /** `--registry`; otherwise the environment or npm's configuration decides. */
@@ -204,7 +211,7 @@ async function resolveManifest(setup: RequestSetup): Promise<ResolvedManifest> {
   const id = `${setup.spec.name}@${setup.spec.fetchSpec}`;
   let raw: unknown;
   try {
-    raw = await pacote.manifest(id, pacoteOptions(setup));
+    raw = await (await loadPacote()).manifest(id, pacoteOptions(setup));
   } catch (error) {
     throw mapNpmError(error, setup, 'manifest', id);
   }
@@ -257,7 +264,7 @@ async function downloadTarball(setup: RequestSetup, manifest: ResolvedManifest, 
   // With `integrity` set, npm-registry-fetch verifies the bytes as they stream and fails with EINTEGRITY.
   if (manifest._integrity !== undefined) options.integrity = manifest._integrity;
   try {
-    return await pacote.tarball.stream(
+    return await (await loadPacote()).tarball.stream(
       id,
       (stream) => collectCapped(stream, setup.opts.limits.maxArchiveBytes, () => controller.abort()),
       options,

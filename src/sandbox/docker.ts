@@ -4,7 +4,8 @@
  * container.ts on top of this.
  */
 import type { Readable } from 'node:stream';
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { z } from 'zod';
 import { AssayError, errorMessage, isAbortError } from '../core/errors.js';
 
@@ -66,10 +67,16 @@ export function withAbort<T extends object>(options: T, signal: AbortSignal): T 
   return { ...options, abortSignal: signal };
 }
 
+/** dockerode (with ssh2 and grpc) takes about 0.4 s to load: only commands that reach the engine pay it. */
+function newDockerApi(): Docker {
+  const Ctor = createRequire(import.meta.url)('dockerode') as typeof Docker;
+  return new Ctor();
+}
+
 export class DockerClient {
   readonly api: Docker;
 
-  constructor(api: Docker = new Docker()) {
+  constructor(api: Docker = newDockerApi()) {
     this.api = api;
   }
 
