@@ -8,6 +8,7 @@ import { processIo, reportError } from './io.js';
 import { registerCache } from './cache.js';
 import { registerCheck } from './check.js';
 import { registerDiff } from './diff.js';
+import { registerHarvest } from './harvest.js';
 import { registerSandbox } from './sandbox.js';
 import { registerScan } from './scan.js';
 import { registerServe } from './serve.js';
@@ -42,6 +43,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo()): Pro
     .configureOutput({ writeOut: io.out, writeErr: io.err, outputError: (text, write) => write(`mcp-assay: ${text.replace(/^error: /, 'error: ')}`) });
   registerScan(program, io, controller.signal, setExit);
   registerCheck(program, io, controller.signal, setExit);
+  registerHarvest(program, io, controller.signal, setExit);
   registerScore(program, io, setExit);
   registerDiff(program, io, setExit);
   registerSignatures(program, io, controller.signal, setExit);

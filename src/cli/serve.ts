@@ -8,9 +8,6 @@ import type { ExitCode } from '../core/errors.js';
 import { escapeTerminal } from '../core/text.js';
 import type { ServeSource } from '../report/html/routes.js';
 import { createHandler } from '../report/html/routes.js';
-import type { Db } from '../store/db.js';
-import { openDatabase } from '../store/db.js';
-import { listCatalog } from '../store/catalog.js';
 import type { Store } from '../store/index.js';
 import { openStore } from '../store/index.js';
 import type { Io } from './io.js';
@@ -110,31 +107,10 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/**
- * The store plus a second connection for the catalog query, until Store itself offers `catalog()`.
- * Both are closed together.
- */
+/** The store is the source: its catalog, latest scan and history queries are all the pages need. */
 export function serveSource(dbPath: string): { source: ServeSource; close(): void } {
   const store: Store = openStore(dbPath);
-  let db: Db;
-  try {
-    db = openDatabase(dbPath);
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  const source: ServeSource = {
-    catalog: (query) => listCatalog(db, query),
-    latestScan: (name, version) => store.latestScan(name, version),
-    scanHistory: (name) => store.scanHistory(name),
-  };
-  return {
-    source,
-    close: () => {
-      if (db.open) db.close();
-      store.close();
-    },
-  };
+  return { source: store, close: () => store.close() };
 }
 
 function waitForAbort(signal: AbortSignal): Promise<void> {

@@ -25,8 +25,7 @@ import { parseTargetSpec } from '../sources/spec.js';
 import type { Target } from '../core/target.js';
 import { openArchiveCache } from '../fetch/archive-cache.js';
 import type { StoredArchive } from '../store/archives.js';
-import { storedArchives } from '../store/archives.js';
-import { openDatabase } from '../store/db.js';
+import { openStore } from '../store/store.js';
 import { defaultCacheDir } from './cache.js';
 import type { Io } from './io.js';
 import { defaultDbPath, parseFormat } from './options.js';
@@ -271,12 +270,12 @@ async function huntTarget(spec: string, target: Target, library: RuleLibrary, en
 async function storeJobs(flags: CommonFlags, library: RuleLibrary, engine: EngineName, signal: AbortSignal, deps: SignaturesDeps, io: Io): Promise<{ spec: string; run: () => Promise<HuntTarget> }[]> {
   const dbPath = flags.db ?? defaultDbPath();
   if (!existsSync(dbPath)) throw new AssayError('usage', `no store at ${dbPath}: run a scan or a harvest first, or pass --db`);
-  const db = openDatabase(dbPath);
+  const store = openStore(dbPath);
   let archives: StoredArchive[];
   try {
-    archives = storedArchives(db);
+    archives = store.storedArchives();
   } finally {
-    db.close();
+    store.close();
   }
   const cacheDir = flags.cacheDir ?? defaultCacheDir();
   if (!existsSync(cacheDir)) throw new AssayError('usage', `no archive cache at ${cacheDir}: harvest with a cache first, or pass --cache-dir`);

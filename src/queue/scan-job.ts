@@ -6,9 +6,11 @@ import type { Finding } from '../core/finding.js';
 import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
 import type { Target } from '../core/target.js';
+import type { Workspace } from '../core/workspace.js';
 import { workspaceIsIncomplete } from '../core/workspace.js';
 import { hashExecutables } from '../fetch/hash.js';
 import { fetchWorkspace } from '../fetch/index.js';
+import type { MadeWorkspace } from '../fetch/workspace.js';
 import { createWorkspaceReader } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
 import { annotateDeclared } from '../score/declared.js';
@@ -37,57 +39,92 @@ function dedupe(findings: readonly Finding[]): Finding[] {
   return [...seen.values()];
 }
 
-/**
- * One scan: target → workspace → analyzers → score → report. The workspace is removed whatever happens;
- * storing the report is the caller's choice.
- */
-export async function runScan(target: Target, options: ScanOptions): Promise<Report> {
+export type FetchForScanOptions = Pick<ScanOptions, 'signal' | 'limits' | 'registry' | 'cacheDir' | 'tmpDir' | 'onProgress'> & {
+  /** Retries per registry request (npm targets); the fetcher's default when unset. */
+  retries?: number | undefined;
+};
+
+export interface FetchedWorkspace extends MadeWorkspace {
+  fetchMs: number;
+}
+
+/** The first half of a scan: target → workspace on disk. The caller disposes of it. */
+export async function fetchForScan(target: Target, options: FetchForScanOptions): Promise<FetchedWorkspace> {
   const started = performance.now();
-  const progress = options.onProgress ?? (() => undefined);
-  progress(`fetching ${target.spec}`);
+  options.onProgress?.(`fetching ${target.spec}`);
   const made = await fetchWorkspace(target, {
     limits: options.limits,
     signal: options.signal,
     ...(options.tmpDir !== undefined ? { tmpDir: options.tmpDir } : {}),
     ...(options.registry !== undefined ? { registry: options.registry } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    ...(options.retries !== undefined ? { retries: options.retries } : {}),
   });
+  return { ...made, dispose: () => made.dispose(), fetchMs: elapsed(started) };
+}
+
+export type AnalyseOptions = Pick<ScanOptions, 'signal' | 'analyzerLimits' | 'analyzers' | 'capabilities' | 'onProgress'> & {
+  /** How long the fetch took, carried into the report's timings. */
+  fetchMs: number;
+};
+
+/**
+ * The second half: analyzers → score → report on a workspace already on disk. Needs only the workspace
+ * (plain data) and its root, so it can run in a worker thread. Leaves the workspace in place.
+ */
+export async function analyseWorkspace(target: Target, workspace: Workspace, options: AnalyseOptions): Promise<Report> {
+  const progress = options.onProgress ?? (() => undefined);
+  progress(`analysing ${workspace.files.length} files`);
+  const analyzeStart = performance.now();
+  const results = await runAnalyzers(
+    options.analyzers ?? ANALYZERS,
+    { workspace, reader: createWorkspaceReader(workspace.root, options.analyzerLimits), limits: options.analyzerLimits },
+    {
+      signal: options.signal,
+      capabilities: options.capabilities ?? { network: true, docker: false },
+      onProgress: (e) => (e.phase === 'start' ? progress(`analyzer ${e.analyzer}`) : undefined),
+    },
+  );
+  const analyzeMs = elapsed(analyzeStart);
+  const scoreStart = performance.now();
+  const tools = results.flatMap((r) => r.tools ?? []);
+  const findings = annotateDeclared(dedupe([...workspace.findings, ...results.flatMap((r) => r.findings)]), tools);
+  const score = computeScore({
+    findings,
+    toolSurfaceKnown: tools.length > 0,
+    analyzers: results.map((r) => ({ id: r.analyzer, status: r.status, reason: r.reason })),
+    workspaceIncomplete: workspaceIsIncomplete(workspace),
+  });
+  const scoreMs = elapsed(scoreStart);
+  const binaryHashes = await hashExecutables(workspace, options.signal);
+  return buildReport({
+    target,
+    workspace,
+    results,
+    findings,
+    score,
+    tools,
+    binaryHashes,
+    scannedAt: new Date(),
+    // Measured here rather than from a shared clock: a worker thread has its own performance.now() origin.
+    timings: { fetchMs: options.fetchMs, analyzeMs, scoreMs, totalMs: elapsed(analyzeStart) + options.fetchMs },
+  });
+}
+
+/**
+ * One scan: target → workspace → analyzers → score → report. The workspace is removed whatever happens;
+ * storing the report is the caller's choice.
+ */
+export async function runScan(target: Target, options: ScanOptions): Promise<Report> {
+  const made = await fetchForScan(target, options);
   try {
-    const fetchMs = elapsed(started);
-    const { workspace } = made;
-    progress(`analysing ${workspace.files.length} files`);
-    const analyzeStart = performance.now();
-    const results = await runAnalyzers(
-      options.analyzers ?? ANALYZERS,
-      { workspace, reader: createWorkspaceReader(workspace.root, options.analyzerLimits), limits: options.analyzerLimits },
-      {
-        signal: options.signal,
-        capabilities: options.capabilities ?? { network: true, docker: false },
-        onProgress: (e) => (e.phase === 'start' ? progress(`analyzer ${e.analyzer}`) : undefined),
-      },
-    );
-    const analyzeMs = elapsed(analyzeStart);
-    const scoreStart = performance.now();
-    const tools = results.flatMap((r) => r.tools ?? []);
-    const findings = annotateDeclared(dedupe([...workspace.findings, ...results.flatMap((r) => r.findings)]), tools);
-    const score = computeScore({
-      findings,
-      toolSurfaceKnown: tools.length > 0,
-      analyzers: results.map((r) => ({ id: r.analyzer, status: r.status, reason: r.reason })),
-      workspaceIncomplete: workspaceIsIncomplete(workspace),
-    });
-    const scoreMs = elapsed(scoreStart);
-    const binaryHashes = await hashExecutables(workspace, options.signal);
-    return buildReport({
-      target,
-      workspace,
-      results,
-      findings,
-      score,
-      tools,
-      binaryHashes,
-      scannedAt: new Date(),
-      timings: { fetchMs, analyzeMs, scoreMs, totalMs: elapsed(started) },
+    return await analyseWorkspace(target, made.workspace, {
+      signal: options.signal,
+      analyzerLimits: options.analyzerLimits,
+      fetchMs: made.fetchMs,
+      ...(options.analyzers !== undefined ? { analyzers: options.analyzers } : {}),
+      ...(options.capabilities !== undefined ? { capabilities: options.capabilities } : {}),
+      onProgress: options.onProgress,
     });
   } finally {
     await made.dispose();

@@ -6,3 +6,7 @@ export type { ScanHistoryEntry, StoredScan } from './repo.js';
 export { packageNameOf } from './repo.js';
 export type { Store } from './store.js';
 export { openStore } from './store.js';
+export type { AnalyzerVersion, HarvestRun, Job, JobCounts, JobInput, JobState, PackageMeta, ScanIdentity } from './jobs.js';
+export { JOB_STATES, analyzersCovered } from './jobs.js';
+export type { CatalogEntry, CatalogPage, CatalogQuery, CatalogSort } from './catalog.js';
+export { CATALOG_SORTS, listCatalog } from './catalog.js';

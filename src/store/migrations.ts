@@ -120,7 +120,54 @@ CREATE TABLE tools (
 CREATE INDEX tools_by_version ON tools (version_id, name);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'initial', sql: INITIAL }];
+/*
+ * Design notes for v2 (the durable harvest queue):
+ * - A run that never reached finished_at is resumed by the next harvest, so a kill loses no listed work.
+ * - jobs are unique per (run, key): a source listing the same item twice, or a resumed run listing it again,
+ *   lands on one row. A later run gets fresh rows; "already scanned" is decided from the scans, not the jobs.
+ * - scan_id links a done job to the scan it produced; both are written in one transaction.
+ * - package_meta keeps the latest registry/npm metadata a source reported, one row per package name.
+ */
+const HARVEST = `
+CREATE TABLE harvest_runs (
+  id            INTEGER PRIMARY KEY,
+  started_at    TEXT NOT NULL,
+  finished_at   TEXT,
+  status        TEXT NOT NULL,
+  options_json  TEXT NOT NULL,
+  summary_json  TEXT
+) STRICT;
+CREATE INDEX harvest_runs_unfinished ON harvest_runs (finished_at, id);
+
+CREATE TABLE jobs (
+  id           INTEGER PRIMARY KEY,
+  run_id       INTEGER NOT NULL REFERENCES harvest_runs(id) ON DELETE CASCADE,
+  key          TEXT NOT NULL,
+  target_json  TEXT NOT NULL,
+  origin       TEXT NOT NULL,
+  npm_json     TEXT,
+  state        TEXT NOT NULL,
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  reason       TEXT,
+  scan_id      INTEGER REFERENCES scans(id) ON DELETE SET NULL,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  UNIQUE (run_id, key)
+) STRICT;
+CREATE INDEX jobs_by_state ON jobs (run_id, state, id);
+
+CREATE TABLE package_meta (
+  name           TEXT PRIMARY KEY,
+  registry_json  TEXT,
+  npm_json       TEXT,
+  updated_at     TEXT NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'initial', sql: INITIAL },
+  { version: 2, name: 'harvest-queue', sql: HARVEST },
+];
 
 export function latestSchemaVersion(migrations: readonly Migration[] = MIGRATIONS): number {
   return migrations.reduce((max, m) => Math.max(max, m.version), 0);

@@ -3,6 +3,12 @@ import type { Finding } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import type { AppliedMigration, Db } from './db.js';
 import { appliedMigrations, openDatabase, storeError } from './db.js';
+import type { AnalyzerVersion, HarvestRun, Job, JobCounts, JobInput, PackageMeta, ScanIdentity } from './jobs.js';
+import { JobRepo } from './jobs.js';
+import type { CatalogPage, CatalogQuery } from './catalog.js';
+import { listCatalog } from './catalog.js';
+import type { StoredArchive } from './archives.js';
+import { storedArchives } from './archives.js';
 import type { ScanHistoryEntry, StoredScan } from './repo.js';
 import { Repo } from './repo.js';
 
@@ -17,6 +23,34 @@ export interface Store {
   /** The findings of one scan rebuilt from the normalised tables, in the report's order. */
   findingsForScan(scanId: number): Finding[];
   migrations(): AppliedMigration[];
+  /** One page of packages with their newest scan: searched, filtered and sorted (read-only). */
+  catalog(query: CatalogQuery): CatalogPage;
+  /** npm versions scanned with a known integrity, whose archives the cache can hold. */
+  storedArchives(limit?: number): StoredArchive[];
+  /** Resumes the newest unfinished harvest run (requeueing its in-progress jobs) or starts a new one. */
+  beginHarvestRun(options: unknown): HarvestRun;
+  /** Marks a run finished with its summary; the next harvest starts a new run. */
+  finishHarvestRun(runId: number, summary: unknown): void;
+  /** Records an early stop but leaves the run unfinished, so the next harvest resumes it. */
+  interruptHarvestRun(runId: number, summary: unknown): void;
+  /** Puts jobs left `fetching`/`analysing` (a killed process) back in the queue; returns how many. */
+  requeueInProgress(runId: number): number;
+  /** Adds a job unless the run has one with the same key. */
+  enqueueJob(runId: number, input: JobInput): { job: Job; added: boolean };
+  /** Takes the oldest queued job and marks it `fetching`. */
+  claimJob(runId: number): Job | undefined;
+  markJobAnalysing(jobId: number): void;
+  /** Closes an in-progress job as failed or skipped (or hands it back to the queue) with a reason. */
+  closeJob(jobId: number, state: 'failed' | 'skipped' | 'queued', reason: string): boolean;
+  /** Saves the report and marks the job done in ONE transaction. */
+  finishJob(jobId: number, report: Report): { scanId: number };
+  job(jobId: number): Job | undefined;
+  jobs(runId: number): Job[];
+  jobCounts(runId: number): JobCounts;
+  /** The stored scan that makes a new scan of these bytes with these analyzer versions needless, if any. */
+  unchangedScan(identity: ScanIdentity, analyzers: readonly AnalyzerVersion[]): number | undefined;
+  savePackageMeta(name: string, meta: PackageMeta): void;
+  packageMeta(name: string): PackageMeta | undefined;
   close(): void;
 }
 
@@ -27,24 +61,28 @@ export interface Store {
 export function openStore(path: string): Store {
   const db = openDatabase(path);
   let repo: Repo;
+  let jobs: JobRepo;
   try {
     repo = new Repo(db);
+    jobs = new JobRepo(db, repo);
   } catch (error) {
     db.close();
     throw storeError(path, `cannot prepare database ${path}`, error);
   }
-  return new SqliteStore(path, db, repo);
+  return new SqliteStore(path, db, repo, jobs);
 }
 
 class SqliteStore implements Store {
   readonly path: string;
   readonly #db: Db;
   readonly #repo: Repo;
+  readonly #jobs: JobRepo;
 
-  constructor(path: string, db: Db, repo: Repo) {
+  constructor(path: string, db: Db, repo: Repo, jobs: JobRepo) {
     this.path = path;
     this.#db = db;
     this.#repo = repo;
+    this.#jobs = jobs;
   }
 
   saveReport(report: Report): { scanId: number } {
@@ -65,6 +103,74 @@ class SqliteStore implements Store {
 
   migrations(): AppliedMigration[] {
     return this.#run('cannot read the migrations', () => appliedMigrations(this.#db));
+  }
+
+  beginHarvestRun(options: unknown): HarvestRun {
+    return this.#run('cannot start the harvest run', () => this.#jobs.beginRun(options));
+  }
+
+  finishHarvestRun(runId: number, summary: unknown): void {
+    this.#run('cannot finish the harvest run', () => this.#jobs.finishRun(runId, summary));
+  }
+
+  interruptHarvestRun(runId: number, summary: unknown): void {
+    this.#run('cannot record the interrupted run', () => this.#jobs.interruptRun(runId, summary));
+  }
+
+  requeueInProgress(runId: number): number {
+    return this.#run('cannot requeue jobs', () => this.#jobs.requeueInProgress(runId));
+  }
+
+  enqueueJob(runId: number, input: JobInput): { job: Job; added: boolean } {
+    return this.#run('cannot queue a job', () => this.#jobs.enqueue(runId, input));
+  }
+
+  claimJob(runId: number): Job | undefined {
+    return this.#run('cannot claim a job', () => this.#jobs.claimNext(runId));
+  }
+
+  markJobAnalysing(jobId: number): void {
+    this.#run('cannot update a job', () => this.#jobs.markAnalysing(jobId));
+  }
+
+  closeJob(jobId: number, state: 'failed' | 'skipped' | 'queued', reason: string): boolean {
+    return this.#run('cannot update a job', () => this.#jobs.closeJob(jobId, state, reason));
+  }
+
+  finishJob(jobId: number, report: Report): { scanId: number } {
+    return this.#run('cannot save the scan', () => this.#jobs.finishJob(jobId, report));
+  }
+
+  job(jobId: number): Job | undefined {
+    return this.#run('cannot read a job', () => this.#jobs.job(jobId));
+  }
+
+  jobs(runId: number): Job[] {
+    return this.#run('cannot read the jobs', () => this.#jobs.jobs(runId));
+  }
+
+  jobCounts(runId: number): JobCounts {
+    return this.#run('cannot count the jobs', () => this.#jobs.jobCounts(runId));
+  }
+
+  unchangedScan(identity: ScanIdentity, analyzers: readonly AnalyzerVersion[]): number | undefined {
+    return this.#run('cannot look up earlier scans', () => this.#jobs.unchangedScan(identity, analyzers));
+  }
+
+  savePackageMeta(name: string, meta: PackageMeta): void {
+    this.#run('cannot save package metadata', () => this.#jobs.savePackageMeta(name, meta));
+  }
+
+  packageMeta(name: string): PackageMeta | undefined {
+    return this.#run('cannot read package metadata', () => this.#jobs.packageMeta(name));
+  }
+
+  catalog(query: CatalogQuery): CatalogPage {
+    return this.#run('cannot read the catalog', () => listCatalog(this.#db, query));
+  }
+
+  storedArchives(limit?: number): StoredArchive[] {
+    return this.#run('cannot list the stored archives', () => storedArchives(this.#db, limit));
   }
 
   close(): void {

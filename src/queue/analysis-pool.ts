@@ -1,0 +1,223 @@
+/**
+ * A small pool of worker threads for the CPU-bound half of a scan. The main thread fetches a workspace
+ * and hands its description to a worker; the worker analyses it and posts the report back, validated here
+ * with zod. A job that is aborted (Ctrl-C, its time limit) terminates its worker, which is replaced on the
+ * next job: analyzers cannot be trusted to stop on their own mid-file.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import { AssayError } from '../core/errors.js';
+import type { ErrorCategory } from '../core/errors.js';
+import type { Report } from '../core/report.js';
+import { ReportSchema } from '../core/report.js';
+import { TargetSchema } from '../core/target.js';
+import { WorkspaceSchema } from '../core/workspace.js';
+import { abortReason } from '../fetch/workspace.js';
+import { analyseWorkspace } from './scan-job.js';
+
+/** What the main thread sends a worker: plain data only; the worker re-creates the reader from the root. */
+export const AnalysisRequestSchema = z.object({
+  target: TargetSchema,
+  workspace: WorkspaceSchema,
+  analyzerLimits: z.object({ timeoutMs: z.number().int().positive(), maxTextBytes: z.number().int().positive() }),
+  capabilities: z.object({ network: z.boolean(), docker: z.boolean() }),
+  fetchMs: z.number().nonnegative(),
+});
+export type AnalysisRequest = z.infer<typeof AnalysisRequestSchema>;
+
+export type AnalysisResponse =
+  | { id: number; ok: true; report: Report }
+  | { id: number; ok: false; category: string; message: string };
+
+const ResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ id: z.number().int(), ok: z.literal(true), report: z.unknown() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), category: z.string().max(64), message: z.string().max(4000) }),
+]);
+
+const CATEGORIES = new Set<string>(['usage', 'notFound', 'invalidInput', 'network', 'integrity', 'store', 'timeout', 'internal', 'interrupted']);
+
+export interface AnalysisPool {
+  /** Threads (0 for an in-process pool). */
+  readonly size: number;
+  analyse(request: AnalysisRequest, signal: AbortSignal): Promise<Report>;
+  close(): Promise<void>;
+}
+
+export interface PoolOptions {
+  /** Threads; defaults to the available cores minus one (at least one). */
+  size?: number;
+  /** The compiled worker script; defaults to analysis-worker.js next to this module. */
+  workerUrl?: URL;
+}
+
+/** The default worker script, or undefined when running from sources (tests) where it is not compiled. */
+export function defaultWorkerUrl(): URL | undefined {
+  const url = new URL('./analysis-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(url)) ? url : undefined;
+}
+
+export function defaultPoolSize(concurrency?: number): number {
+  const cores = Math.max(1, availableParallelism() - 1);
+  return Math.max(1, Math.min(concurrency ?? cores, cores));
+}
+
+function validatedReport(raw: unknown): Report {
+  const parsed = ReportSchema.safeParse(raw);
+  if (!parsed.success) throw new AssayError('internal', `the analysis worker returned an invalid report: ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
+}
+
+/** Runs analyses in this thread: for tests, and where worker threads are unavailable. */
+export function createInlinePool(): AnalysisPool {
+  return {
+    size: 0,
+    analyse: async (request, signal) =>
+      validatedReport(await analyseWorkspace(request.target, request.workspace, { ...request, signal })),
+    close: async () => undefined,
+  };
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+interface Waiter {
+  resolve: (slot: Slot) => void;
+}
+
+class ThreadPool implements AnalysisPool {
+  readonly size: number;
+  readonly #url: URL;
+  readonly #slots: Slot[] = [];
+  readonly #waiting: Waiter[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(size: number, url: URL) {
+    this.size = size;
+    this.#url = url;
+  }
+
+  async analyse(request: AnalysisRequest, signal: AbortSignal): Promise<Report> {
+    signal.throwIfAborted();
+    const slot = await this.#acquire(signal);
+    try {
+      return await this.#run(slot, request, signal);
+    } finally {
+      this.#release(slot);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const workers = this.#slots.splice(0).map((s) => s.worker.terminate());
+    await Promise.allSettled(workers);
+  }
+
+  #acquire(signal: AbortSignal): Promise<Slot> {
+    if (this.#closed) return Promise.reject(new AssayError('internal', 'the analysis pool is closed'));
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    const idle = this.#slots.find((s) => !s.busy);
+    if (idle !== undefined) {
+      idle.busy = true;
+      return Promise.resolve(idle);
+    }
+    if (this.#slots.length < this.size) {
+      const slot: Slot = { worker: this.#spawn(), busy: true };
+      this.#slots.push(slot);
+      return Promise.resolve(slot);
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const waiter: Waiter = { resolve };
+      const onAbort = (): void => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        reject(abortReason(signal));
+      };
+      waiter.resolve = (slot) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(slot);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  #release(slot: Slot): void {
+    if (!this.#slots.includes(slot)) return;
+    const next = this.#waiting.shift();
+    if (next !== undefined) {
+      next.resolve(slot);
+      return;
+    }
+    slot.busy = false;
+  }
+
+  #spawn(): Worker {
+    return new Worker(this.#url);
+  }
+
+  /** Replaces a worker that was terminated or died, keeping its place (and its busy flag) in the pool. */
+  #replace(slot: Slot): void {
+    void slot.worker.terminate();
+    if (!this.#closed) slot.worker = this.#spawn();
+  }
+
+  #run(slot: Slot, request: AnalysisRequest, signal: AbortSignal): Promise<Report> {
+    const id = this.#nextId++;
+    const { worker } = slot;
+    return new Promise<Report>((resolve, reject) => {
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+        signal.removeEventListener('abort', onAbort);
+      };
+      const fail = (error: unknown): void => {
+        cleanup();
+        this.#replace(slot);
+        reject(error);
+      };
+      const onMessage = (raw: unknown): void => {
+        const parsed = ResponseSchema.safeParse(raw);
+        if (!parsed.success || parsed.data.id !== id) return;
+        cleanup();
+        const response = parsed.data;
+        if (!response.ok) {
+          const category: ErrorCategory = CATEGORIES.has(response.category) ? (response.category as ErrorCategory) : 'internal';
+          reject(new AssayError(category, response.message));
+          return;
+        }
+        try {
+          resolve(validatedReport(response.report));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const onError = (error: Error): void => fail(new AssayError('internal', `analysis worker crashed: ${error.message}`, { cause: error }));
+      const onExit = (code: number): void => fail(new AssayError('internal', `analysis worker exited with code ${code}`));
+      const onAbort = (): void => fail(abortReason(signal));
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      // The signal may have fired while this job waited for a worker.
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      worker.postMessage({ id, request });
+    });
+  }
+}
+
+/** Worker threads when the compiled worker exists, otherwise the in-process fallback. */
+export function createAnalysisPool(options: PoolOptions = {}): AnalysisPool {
+  const url = options.workerUrl ?? defaultWorkerUrl();
+  if (url === undefined) return createInlinePool();
+  return new ThreadPool(options.size ?? defaultPoolSize(), url);
+}

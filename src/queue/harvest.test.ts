@@ -1,0 +1,216 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
+import type { FakeRegistry } from '../fetch/test-helpers/registry-server.js';
+import { buildPackageTarball, sha512Integrity, startRegistryServer } from '../fetch/test-helpers/registry-server.js';
+import type { HarvestItem, HarvestSource } from '../sources/source.js';
+import type { Store } from '../store/index.js';
+import { openStore } from '../store/index.js';
+import { createInlinePool } from './analysis-pool.js';
+import type { HarvestEvent, HarvestOptions } from './harvest.js';
+import { runHarvest } from './harvest.js';
+
+function fakeSource(items: readonly HarvestItem[], id = 'fake'): HarvestSource {
+  return {
+    id,
+    async *list(options) {
+      let n = 0;
+      for (const item of items) {
+        if (options.signal.aborted) return { status: 'aborted', pages: 1, items: n };
+        yield item;
+        n += 1;
+      }
+      return { status: 'complete', pages: 1, items: n };
+    },
+  };
+}
+
+const npmItem = (name: string, version: string, integrity?: string): HarvestItem => ({
+  key: `npm:${name}@${version}`,
+  target: { kind: 'npm', spec: `npm:${name}@${version}`, name, version },
+  origin: 'npm',
+  ...(integrity !== undefined ? { npm: { integrity } } : {}),
+});
+
+const SERVER = 'const { Server } = require("@modelcontextprotocol/sdk/server/index.js");\nmodule.exports = Server;\n';
+
+let dir: string;
+let store: Store;
+let registry: FakeRegistry | undefined;
+const closers: (() => Promise<void>)[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'assay-harvest-'));
+  store = openStore(join(dir, 'h.db'));
+});
+afterEach(async () => {
+  store.close();
+  await registry?.close();
+  registry = undefined;
+  for (const close of closers.splice(0)) await close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function tarballOf(name: string, version: string): Promise<Buffer> {
+  return buildPackageTarball({ 'package.json': JSON.stringify({ name, version, main: 'index.js' }), 'index.js': SERVER });
+}
+
+function dirTarget(name: string): HarvestItem {
+  const root = join(dir, name);
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, 'package.json'), JSON.stringify({ name, version: '0.0.1' }));
+  writeFileSync(join(root, 'index.js'), SERVER);
+  return { key: `dir:${name}`, target: { kind: 'dir', spec: root }, origin: 'list' };
+}
+
+function options(sources: HarvestSource[], extra: Partial<HarvestOptions> = {}): HarvestOptions & { events: HarvestEvent[] } {
+  const events: HarvestEvent[] = [];
+  return {
+    store,
+    sources,
+    signal: new AbortController().signal,
+    limits: DEFAULT_WORKSPACE_LIMITS,
+    analyzerLimits: DEFAULT_ANALYZER_LIMITS,
+    pool: createInlinePool(),
+    capabilities: { network: false, docker: false },
+    registry: registry?.url,
+    retryBaseMs: 10,
+    onEvent: (e) => events.push(e),
+    events,
+    ...extra,
+  };
+}
+
+describe('runHarvest', () => {
+  it('scans every target once and skips unchanged npm versions without fetching them next time', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    const b = await tarballOf('pkg-b', '2.0.0');
+    registry = await startRegistryServer({
+      'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } },
+      'pkg-b': { distTags: { latest: '2.0.0' }, versions: { '2.0.0': { tarball: b } } },
+    });
+    const items = [npmItem('pkg-a', '1.0.0', sha512Integrity(a)), npmItem('pkg-b', '2.0.0', sha512Integrity(b)), dirTarget('local-a')];
+    // The same item listed twice (two sources) is one job.
+    const first = await runHarvest(options([fakeSource(items), fakeSource(items.slice(0, 1), 'again')]));
+    expect(first).toMatchObject({ targetsSeen: 4, scanned: 3, newVersions: 3, skippedUnchanged: 0, failed: [], interrupted: false, resumed: false });
+    expect(first.sourceEnds.map((e) => e.status)).toEqual(['complete', 'complete']);
+    expect(store.jobCounts(first.runId)).toMatchObject({ done: 3, queued: 0, fetching: 0, analysing: 0 });
+    const tarballs = registry.tarballRequests();
+
+    const second = await runHarvest(options([fakeSource(items)]));
+    expect(second.runId).not.toBe(first.runId);
+    // npm items are skipped before fetching; the directory has no integrity, so it is scanned again.
+    expect(second).toMatchObject({ scanned: 1, skippedUnchanged: 2, newVersions: 0 });
+    expect(registry.tarballRequests()).toBe(tarballs);
+    expect(store.scanHistory('pkg-a')).toHaveLength(1);
+  });
+
+  it('rescans when an analyzer version is newer than the one behind the stored scan', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const items = [npmItem('pkg-a', '1.0.0', sha512Integrity(a))];
+    await runHarvest(options([fakeSource(items)]));
+    const bumped = await runHarvest(options([fakeSource(items)], { analyzerVersions: [{ id: 'code', version: 999 }] }));
+    expect(bumped).toMatchObject({ scanned: 1, skippedUnchanged: 0 });
+    const same = await runHarvest(options([fakeSource(items)]));
+    expect(same).toMatchObject({ scanned: 0, skippedUnchanged: 1 });
+  });
+
+  it('records a failing package with its reason and finishes the others; a 404 is not retried', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const o = options([fakeSource([npmItem('missing-pkg', '1.0.0'), npmItem('pkg-a', '1.0.0')])]);
+    const summary = await runHarvest(o);
+    expect(summary.scanned).toBe(1);
+    expect(summary.failed).toHaveLength(1);
+    expect(summary.failed[0]?.key).toBe('npm:missing-pkg@1.0.0');
+    expect(summary.failed[0]?.reason).toMatch(/not found/);
+    expect(o.events.filter((e) => e.type === 'job-retry')).toHaveLength(0);
+    const failed = store.jobs(summary.runId).find((j) => j.key === 'npm:missing-pkg@1.0.0');
+    expect(failed).toMatchObject({ state: 'failed' });
+  });
+
+  it('retries a transient 503 with backoff, then succeeds', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const upstream = new URL(registry.url);
+    let refused = 0;
+    const proxy = createServer((req, res) => {
+      if (refused < 2) {
+        refused += 1;
+        res.writeHead(503).end('busy');
+        return;
+      }
+      const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => {
+      proxy.closeAllConnections();
+      proxy.close(() => resolve());
+    }));
+    const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
+    const o = options([fakeSource([npmItem('pkg-a', '1.0.0')])], { registry: url });
+    const summary = await runHarvest(o);
+    expect(summary).toMatchObject({ scanned: 1, failed: [] });
+    expect(o.events.filter((e) => e.type === 'job-retry').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fails a job that goes over its time limit with reason timeout', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } }, { stallTarballs: true });
+    const summary = await runHarvest(options([fakeSource([npmItem('pkg-a', '1.0.0')])], { jobTimeoutMs: 400 }));
+    expect(summary.failed).toEqual([{ key: 'npm:pkg-a@1.0.0', reason: 'timeout' }]);
+  });
+
+  it('stops on the caller signal and leaves the run resumable with the job queued again', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } }, { stallTarballs: true });
+    const controller = new AbortController();
+    const o = options([fakeSource([npmItem('pkg-a', '1.0.0')])], {
+      signal: controller.signal,
+      onEvent: (e) => {
+        if (e.type === 'job-started') setTimeout(() => controller.abort(), 200);
+      },
+    });
+    const summary = await runHarvest(o);
+    expect(summary.interrupted).toBe(true);
+    expect(store.jobCounts(summary.runId)).toMatchObject({ queued: 1, failed: 0 });
+    expect(store.beginHarvestRun({})).toMatchObject({ id: summary.runId, resumed: true });
+  });
+
+  it('cuts a never-ending listing at the limit and survives a source that throws', async () => {
+    const endless: HarvestSource = {
+      id: 'endless',
+      async *list() {
+        for (let i = 0; ; i += 1) yield dirTarget(`endless-${i % 2}`);
+      },
+    };
+    const broken: HarvestSource = {
+      id: 'broken',
+      async *list() {
+        throw new Error('listing exploded \u001b[31m');
+      },
+    };
+    const summary = await runHarvest(options([broken, endless], { limit: 3 }));
+    expect(summary.targetsSeen).toBe(3);
+    // Two distinct keys among the three items: one job each.
+    expect(summary.scanned).toBe(2);
+    const ends = Object.fromEntries(summary.sourceEnds.map((e) => [e.source, e.status]));
+    expect(ends).toEqual({ broken: 'failed', endless: 'limit' });
+  });
+
+  it('honours the limit across sources', async () => {
+    const items = [dirTarget('d1'), dirTarget('d2'), dirTarget('d3')];
+    const summary = await runHarvest(options([fakeSource(items)], { limit: 2 }));
+    expect(summary.targetsSeen).toBe(2);
+    expect(summary.scanned).toBe(2);
+  });
+});
