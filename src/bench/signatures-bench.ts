@@ -82,24 +82,27 @@ export async function benchSignatures(root: string, cacheDir: string): Promise<v
     process.stdout.write(`  corpus   ${paths.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
     process.stdout.write(skipped.length === 0 ? '\n' : `; left out over the ${(MAX_SCAN_BYTES / 1024 / 1024).toFixed(0)} MiB scan cap, as the analyzer does: ${skipped.map((s) => `${s.name} (${(s.size / 1024 / 1024).toFixed(1)} MiB)`).join(', ')}\n`);
 
-    await engineStage('wasm', root, tree);
-    if (await new YaraXEngine().available()) await engineStage('yara-x', root, tree);
-    else process.stdout.write('  yara-x   skipped: @litko/yara-x is not installed on this platform\n');
-
-    if (existsSync(YARA_CLI) && statSync(YARA_CLI).isFile()) {
-      const ruleFile = path.join(dir, 'all.yar');
-      writeFileSync(ruleFile, rules.map((r) => r.text).join('\n'));
-      const args = ['-r', '-p', String(Math.min(2, os.availableParallelism())), ruleFile, tree];
-      // GNU time reports the native process's peak RSS; without it only throughput is shown.
-      const timed = existsSync(GNU_TIME);
-      const started = performance.now();
-      const res = await run(timed ? GNU_TIME : YARA_CLI, timed ? ['-f', 'assay-maxrss-kb=%M', YARA_CLI, ...args] : args, { maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: string; stderr?: string; message: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? e.message }));
-      const ms = performance.now() - started;
-      const hitsCount = res.stdout.split('\n').filter((l) => l.trim() !== '').length;
-      const kb = /assay-maxrss-kb=(\d+)/.exec(res.stderr)?.[1];
-      line('yara', ms, bytes, `${hitsCount} rule hits (native CLI, separate process, ${args[2]} threads${kb === undefined ? '' : `, peak RSS ${(Number(kb) / 1024).toFixed(0)} MiB`})`);
-    } else {
-      process.stdout.write(`  yara     skipped: ${YARA_CLI} not found (apt-get install yara)\n`);
+    const ruleFile = path.join(dir, 'all.yar');
+    writeFileSync(ruleFile, rules.map((r) => r.text).join('\n'));
+    const haveYaraX = await new YaraXEngine().available();
+    const haveNative = existsSync(YARA_CLI) && statSync(YARA_CLI).isFile();
+    if (!haveYaraX) process.stdout.write('  yara-x   skipped: @litko/yara-x is not installed on this platform\n');
+    if (!haveNative) process.stdout.write(`  yara     skipped: ${YARA_CLI} not found (apt-get install yara)\n`);
+    // Rounds interleave the engines, so a busy spell on the machine hits all three alike; medians are compared.
+    const times: Record<string, number[]> = { wasm: [], 'yara-x': [], yara: [] };
+    const rounds = roundsFlag();
+    for (let round = 1; round <= rounds; round++) {
+      process.stdout.write(`  round ${round}/${rounds}\n`);
+      times.wasm?.push(await engineStage('wasm', root, tree));
+      if (haveYaraX) times['yara-x']?.push(await engineStage('yara-x', root, tree));
+      if (haveNative) times.yara?.push(await nativeStage(ruleFile, tree, bytes));
+    }
+    const native = median(times.yara ?? []);
+    process.stdout.write(`  medians over ${rounds} round(s):\n`);
+    for (const [engine, list] of Object.entries(times)) {
+      const ms = median(list);
+      if (ms === undefined) continue;
+      line(engine, ms, bytes, native === undefined || engine === 'yara' ? '' : `${(native / ms).toFixed(2)}x native yara's throughput`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -120,11 +123,38 @@ function removeOverCap(tree: string): { name: string; size: number }[] {
   return out;
 }
 
-async function engineStage(engine: EngineName, root: string, tree: string): Promise<void> {
+async function engineStage(engine: EngineName, root: string, tree: string): Promise<number> {
   const child = await run(process.execPath, [fileURLToPath(import.meta.url), '--engine', engine, '--root', root, '--tree', tree], { maxBuffer: 1024 * 1024 });
   const w = wasmStageSchema(JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}'));
   const calls = engine === 'wasm' ? `${w.calls} wasm calls, ` : '';
   line(engine, w.ms, w.bytes, `${w.matched} matches, ${w.errors} file errors, ${calls}compile ${w.compileMs.toFixed(0)} ms, ${w.badRules} bad rules, peak RSS ${w.maxRssMiB.toFixed(0)} MiB (child process, corpus read ${(STAGE_BATCH_BYTES / 1024 / 1024).toFixed(0)} MiB at a time)`);
+  return w.ms;
+}
+
+/** Native `yara` over the same tree and rules, its wall time including its own start and compile (about 20 ms). */
+async function nativeStage(ruleFile: string, tree: string, bytes: number): Promise<number> {
+  const args = ['-r', '-p', String(Math.min(2, os.availableParallelism())), ruleFile, tree];
+  // GNU time reports the native process's peak RSS; without it only throughput is shown.
+  const timed = existsSync(GNU_TIME);
+  const started = performance.now();
+  const res = await run(timed ? GNU_TIME : YARA_CLI, timed ? ['-f', 'assay-maxrss-kb=%M', YARA_CLI, ...args] : args, { maxBuffer: 64 * 1024 * 1024 }).catch((e: { stdout?: string; stderr?: string; message: string }) => ({ stdout: e.stdout ?? '', stderr: e.stderr ?? e.message }));
+  const ms = performance.now() - started;
+  const hitsCount = res.stdout.split('\n').filter((l) => l.trim() !== '').length;
+  const kb = /assay-maxrss-kb=(\d+)/.exec(res.stderr)?.[1];
+  line('yara', ms, bytes, `${hitsCount} rule hits (native CLI, separate process, ${args[2]} threads${kb === undefined ? '' : `, peak RSS ${(Number(kb) / 1024).toFixed(0)} MiB`})`);
+  return ms;
+}
+
+function median(list: readonly number[]): number | undefined {
+  if (list.length === 0) return undefined;
+  const sorted = [...list].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function roundsFlag(): number {
+  const v = Number(argValue('--rounds') ?? '5');
+  return Number.isSafeInteger(v) && v > 0 && v <= 50 ? v : 5;
 }
 
 interface WasmStage { ms: number; bytes: number; matched: number; errors: number; calls: number; compileMs: number; badRules: number; maxRssMiB: number }
