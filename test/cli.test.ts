@@ -53,6 +53,7 @@ describe('mcp-assay scan', () => {
       ['code', 'succeeded'],
       ['tools', 'succeeded'],
       ['signatures', 'succeeded'],
+      ['sandbox', 'skipped'],
     ]);
   });
 

@@ -13,6 +13,8 @@
 //   ASSAY_CANARY_FILES   base64 of JSON {"/abs/path": "content"}
 //   ASSAY_STRACE         strace binary (default /usr/bin/strace); ASSAY_NO_STRACE=1 runs without it
 //   ASSAY_PORTS          comma-separated listener ports; ASSAY_DNS_PORT resolver port (default 53)
+//   ASSAY_STDIN_GRACE_MS start phase: how long the server may run on after the host closes its stdin
+//                        before it is sent SIGTERM (default 1000)
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,7 @@ export function readConfig(env) {
     strace: env.ASSAY_NO_STRACE === '1' ? undefined : env.ASSAY_STRACE || '/usr/bin/strace',
     ports,
     dnsPort: env.ASSAY_DNS_PORT ? Number(env.ASSAY_DNS_PORT) : 53,
+    stdinGraceMs: Number.isFinite(Number(env.ASSAY_STDIN_GRACE_MS)) && env.ASSAY_STDIN_GRACE_MS ? Number(env.ASSAY_STDIN_GRACE_MS) : 1000,
   };
 }
 
@@ -98,16 +101,42 @@ function traced(config, trace, argv, append) {
   return [config.strace, ...STRACE_ARGS, ...(append ? ['-A'] : []), '-o', trace, '--', ...argv];
 }
 
-function run(argv, options) {
+function run(argv, options, onSpawn) {
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), options);
     current = child;
+    onSpawn?.(child);
     child.on('error', (err) => resolve({ code: 127, error: String(err.message) }));
     child.on('exit', (code, signal) => resolve({ code: code ?? 128, signal: signal ?? undefined }));
   });
 }
 
 let current;
+
+/**
+ * Signals the command's whole process group: strace detaches from its tracees when it is signalled, so
+ * signalling strace alone would leave the server running (and holding the container's stdout open).
+ */
+export function signalGroup(child, signal) {
+  if (!child?.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try { child.kill(signal); } catch { /* already gone */ }
+  }
+}
+
+/**
+ * Relays the host's stdin to the server. The host closes stdin when its MCP survey is over; a server that
+ * does not exit by itself within the grace period is then stopped, so the events file is always written
+ * while the host still waits (it can signal only the container's keeper, not this process).
+ */
+export function relayStdin(input, child, graceMs, stop) {
+  if (!child.stdin) return;
+  child.stdin.on('error', () => undefined);
+  input.pipe(child.stdin);
+  input.on('end', () => setTimeout(() => stop('SIGTERM'), graceMs).unref());
+}
 
 /** Serialises the recorded events to the out file and to stderr between nonce-bearing markers. */
 export function reportEvents(events, outFile, stderr = process.stderr) {
@@ -140,8 +169,11 @@ export async function main(env = process.env) {
   const stop = (signal) => {
     if (stopping) return;
     stopping = true;
-    current?.kill(signal);
-    setTimeout(() => finish(128 + 15), 500).unref();
+    signalGroup(current, signal);
+    setTimeout(() => {
+      signalGroup(current, 'SIGKILL');
+      void finish(128 + 15);
+    }, 500).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -171,7 +203,8 @@ export async function main(env = process.env) {
     }
   } else {
     if (config.cmd.length === 0) throw new Error('ASSAY_CMD is required for the start phase');
-    status = await run(traced(config, trace, config.cmd, false), { cwd: config.pkg, env: childEnv(env), stdio: 'inherit' });
+    status = await run(traced(config, trace, config.cmd, false), { cwd: config.pkg, env: childEnv(env), stdio: ['pipe', 'inherit', 'inherit'], detached: true },
+      (child) => relayStdin(process.stdin, child, config.stdinGraceMs, stop));
   }
   await finish(status.code);
 }

@@ -101,7 +101,8 @@ export async function runAnalyzers(analyzers: readonly Analyzer[], base: BaseCon
   for (const analyzer of analyzers) {
     options.signal.throwIfAborted();
     options.onProgress?.({ analyzer: analyzer.id, phase: 'start' });
-    const outcome = await runAnalyzer(analyzer, base, options);
+    const priorTools = results.flatMap((r) => r.tools ?? []);
+    const outcome = await runAnalyzer(analyzer, { ...base, priorTools }, options);
     options.onProgress?.({ analyzer: analyzer.id, phase: 'end', status: outcome.status });
     results.push(outcome);
   }

@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
-import { AssayError } from '../core/errors.js';
+import { AssayError, errorMessage } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import { ANALYZERS } from '../analyzers/index.js';
+import { SANDBOX_ANALYZER_ID, createSandboxAnalyzer } from '../analyzers/sandbox/index.js';
 import { requireEngine } from '../analyzers/signatures/compiled.js';
 import { createEngine } from '../analyzers/signatures/engine/index.js';
 import { SIGNATURES_ANALYZER_ID, createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
 import type { Analyzer } from '../core/analyzer.js';
 import { runScan } from '../queue/scan-job.js';
 import { formatJson } from '../report/json.js';
+import { dockerClient, engineAddress } from '../sandbox/docker.js';
+import { SANDBOX_IMAGE_LATEST } from '../sandbox/image.js';
 import { formatSarif } from '../report/sarif.js';
 import { formatTable } from '../report/table.js';
 import { parseTargetSpec } from '../sources/spec.js';
@@ -28,6 +31,7 @@ interface ScanFlags extends LimitFlags {
   timeout?: string;
   yaraEngine?: string;
   signatures: string[];
+  sandbox?: boolean;
 }
 
 const DEFAULT_SCAN_TIMEOUT_S = 600;
@@ -50,6 +54,26 @@ async function analyzersFor(flags: ScanFlags): Promise<readonly Analyzer[] | und
   return ANALYZERS.map((a) => (a.id === SIGNATURES_ANALYZER_ID ? signatures : a));
 }
 
+/**
+ * `--sandbox` needs a reachable engine and the image; say so before fetching anything, with the command
+ * that shows what is missing, rather than reporting the analyzer as failed after the fact.
+ */
+async function requireSandbox(signal: AbortSignal): Promise<void> {
+  const docker = dockerClient();
+  await docker.ping(signal).catch((error: unknown) => {
+    throw new AssayError('network', `--sandbox needs a Docker engine, which is not reachable at ${engineAddress()}: ${errorMessage(error)} (run mcp-assay sandbox doctor)`, { cause: error });
+  });
+  if (!(await docker.imageExists(SANDBOX_IMAGE_LATEST, signal))) {
+    throw new AssayError('notFound', `--sandbox needs the image ${SANDBOX_IMAGE_LATEST}: run mcp-assay sandbox build (mcp-assay sandbox doctor shows what else is missing)`);
+  }
+}
+
+/** The analyzer list with the sandbox analyzer given the scan's registry. */
+function withSandbox(analyzers: readonly Analyzer[], registry: string | undefined): Analyzer[] {
+  const sandbox = createSandboxAnalyzer({ registry });
+  return analyzers.map((a) => (a.id === SANDBOX_ANALYZER_ID ? sandbox : a));
+}
+
 async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal): Promise<ExitCode> {
   // sarif is scan-only, so it is checked here rather than in the shared parseFormat.
   const format = flags.format === 'sarif' ? 'sarif' : parseFormat(flags.format);
@@ -58,8 +82,10 @@ async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal)
   const analyzer = analyzerLimits(flags);
   const registry = registryOption(flags.registry);
   const timeoutS = secondsOption('--timeout', flags.timeout, DEFAULT_SCAN_TIMEOUT_S);
-  const analyzers = await analyzersFor(flags);
+  const chosen = await analyzersFor(flags);
   const target = await parseTargetSpec(spec);
+  if (flags.sandbox === true) await requireSandbox(signal);
+  const analyzers = flags.sandbox === true ? withSandbox(chosen ?? ANALYZERS, registry) : chosen;
 
   const deadline = AbortSignal.timeout(timeoutS * 1000);
   let report: Report;
@@ -70,6 +96,7 @@ async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal)
       analyzerLimits: analyzer,
       registry,
       ...(analyzers !== undefined ? { analyzers } : {}),
+      ...(flags.sandbox === true ? { capabilities: { network: true, docker: true } } : {}),
       onProgress: io.interactive ? (message) => io.err(`\u001b[2m… ${message}\u001b[0m\n`) : undefined,
     });
   } catch (error) {
@@ -98,6 +125,7 @@ export function registerScan(program: Command, io: Io, signal: AbortSignal, setE
     .option('--max-files <count>', 'most files to keep (default 20000)')
     .option('--max-file-size <size>', 'largest single file to keep (default 64MiB)')
     .option('--yara-engine <engine>', 'signature engine: wasm (default) or yara-x')
+    .option('--sandbox', 'also run the server in a throwaway container and record what it does (needs Docker; see mcp-assay sandbox doctor)')
     .option('--signatures <dir>', 'add a folder of YARA rules to the signature library (repeatable)', (value: string, previous: string[]) => [...previous, value], [])
     .action(async (spec: string, flags: ScanFlags) => {
       setExit(await scan(spec, flags, io, signal));

@@ -45,6 +45,8 @@ export interface AnalyzerContext {
   reader: WorkspaceReader;
   signal: AbortSignal;
   limits: AnalyzerLimits;
+  /** Tools the analyzers before this one found (the runner fills it in; the sandbox compares with it). */
+  priorTools?: readonly ToolInfo[];
 }
 
 /**

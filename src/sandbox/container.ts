@@ -525,8 +525,10 @@ export function runContainer(spec: ContainerSpec, options: RunOptions): SandboxR
       let killedByHost = false;
       let stopReason: string | undefined;
       let aborted = false;
+      let onAbort = (): void => { aborted = true; };
       const ended = new Promise<void>((resolve) => {
         const finish = (): void => resolve();
+        onAbort = () => { aborted = true; finish(); };
         stream.on('data', (chunk: Buffer) => { demux.write(chunk); if (demux.failed) stream.destroy(); });
         stream.on('error', finish);
         stream.on('close', finish);
@@ -536,12 +538,14 @@ export function runContainer(spec: ContainerSpec, options: RunOptions): SandboxR
         stream.once('close', () => clearTimeout(timer));
         killRequest = (reason) => { killedByHost = true; stopReason = reason; finish(); };
         if (killedEarly !== null) killRequest(killedEarly);
-        options.signal?.addEventListener('abort', () => { aborted = true; finish(); }, { once: true });
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         interruptRequest = () => { aborted = true; finish(); };
         if (interrupted) { aborted = true; finish(); }
         if (options.signal?.aborted === true) { aborted = true; finish(); }
       });
       await ended;
+      // A signal shared by many runs (a harvest's) must not collect one listener per run.
+      options.signal?.removeEventListener('abort', onAbort);
       killRequest = undefined;
       if (aborted) {
         stream.destroy();
