@@ -16,9 +16,11 @@ import { openStore } from '../store/index.js';
 import type { Io } from './io.js';
 import type { LimitFlags } from './options.js';
 import { analyzerLimits, defaultDbPath, registryOption, secondsOption, workspaceLimits } from './options.js';
+import { requireSandbox } from '../sandbox/preflight.js';
 import { createProgress } from './progress.js';
 
 interface HarvestFlags extends LimitFlags {
+  sandbox?: boolean;
   list: string[];
   git: string[];
   name: string[];
@@ -136,6 +138,7 @@ async function harvest(flags: HarvestFlags, io: Io, signal: AbortSignal): Promis
     const alert = alertFor(previous, current);
     if (alert !== undefined) appendFileSync(alertsPath, `${formatAlertLine(alert)}\n`);
   };
+  if (flags.sandbox === true) await requireSandbox(signal);
   const store = openStore(dbPath);
   let summary: HarvestSummary;
   try {
@@ -151,6 +154,7 @@ async function harvest(flags: HarvestFlags, io: Io, signal: AbortSignal): Promis
       jobTimeoutMs: jobTimeoutS * 1000,
       registry,
       cacheDir: flags.cacheDir,
+      ...(flags.sandbox === true ? { capabilities: { network: true, docker: true } } : {}),
       onEvent: (event) => {
         if (log !== undefined) logEvent(log, event);
         else textEvent(io, event);
@@ -194,6 +198,7 @@ export function registerHarvest(program: Command, io: Io, signal: AbortSignal, s
     .option('--alerts <file>', 'append release alerts here as JSON lines (default: alerts.jsonl next to the db)')
     .option('--log-format <format>', 'text (progress on stderr) or json (pino lines on stderr)', 'text')
     .option('--cache-dir <dir>', 'keep fetched archives here between harvests')
+    .option('--sandbox', 'also run each server in a throwaway container (needs Docker; see mcp-assay sandbox doctor)')
     .option('--analyzer-timeout <seconds>', 'time limit for each analyzer (default 60)')
     .option('--max-archive-size <size>', 'largest archive to read (default 200MiB)')
     .option('--max-unpacked-size <size>', 'most bytes to unpack (default 1GiB)')

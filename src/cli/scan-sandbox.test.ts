@@ -28,3 +28,11 @@ await describeWithDocker('scan --sandbox (in Docker)', () => {
     expect(report.score.verdict).toBe('fail');
   });
 });
+
+describe('harvest --sandbox without an engine', () => {
+  it('stops before listing anything, with the same message', async () => {
+    const r = await runCli(['harvest', '--list', path.join(PROJECT_ROOT, 'nonexistent-list.txt'), '--sandbox', '--db', path.join(PROJECT_ROOT, 'data', 'never-created.db')], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(r.code).toBe(EXIT.network);
+    expect(r.stderr).toContain('mcp-assay sandbox doctor');
+  });
+});

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AssayError, errorMessage } from '../core/errors.js';
+import { AssayError } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import { ANALYZERS } from '../analyzers/index.js';
@@ -10,8 +10,7 @@ import { SIGNATURES_ANALYZER_ID, createSignaturesAnalyzer } from '../analyzers/s
 import type { Analyzer } from '../core/analyzer.js';
 import { runScan } from '../queue/scan-job.js';
 import { formatJson } from '../report/json.js';
-import { dockerClient, engineAddress } from '../sandbox/docker.js';
-import { SANDBOX_IMAGE_LATEST } from '../sandbox/image.js';
+import { requireSandbox } from '../sandbox/preflight.js';
 import { formatSarif } from '../report/sarif.js';
 import { formatTable } from '../report/table.js';
 import { parseTargetSpec } from '../sources/spec.js';
@@ -52,20 +51,6 @@ async function analyzersFor(flags: ScanFlags): Promise<readonly Analyzer[] | und
   await requireEngine(engine, createEngine);
   const signatures = createSignaturesAnalyzer({ engine, dirs: ruleDirs(undefined, flags.signatures) });
   return ANALYZERS.map((a) => (a.id === SIGNATURES_ANALYZER_ID ? signatures : a));
-}
-
-/**
- * `--sandbox` needs a reachable engine and the image; say so before fetching anything, with the command
- * that shows what is missing, rather than reporting the analyzer as failed after the fact.
- */
-async function requireSandbox(signal: AbortSignal): Promise<void> {
-  const docker = dockerClient();
-  await docker.ping(signal).catch((error: unknown) => {
-    throw new AssayError('network', `--sandbox needs a Docker engine, which is not reachable at ${engineAddress()}: ${errorMessage(error)} (run mcp-assay sandbox doctor)`, { cause: error });
-  });
-  if (!(await docker.imageExists(SANDBOX_IMAGE_LATEST, signal))) {
-    throw new AssayError('notFound', `--sandbox needs the image ${SANDBOX_IMAGE_LATEST}: run mcp-assay sandbox build (mcp-assay sandbox doctor shows what else is missing)`);
-  }
 }
 
 /** The analyzer list with the sandbox analyzer given the scan's registry. */
