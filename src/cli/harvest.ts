@@ -193,7 +193,7 @@ export function registerHarvest(program: Command, io: Io, signal: AbortSignal, s
     .option('--db <path>', 'SQLite database (default: data/assay.db or $MCP_ASSAY_DB)')
     .option('--limit <n>', 'most targets to take from all sources')
     .option('--since <date>', 'only versions published since this date (where the source knows)')
-    .option('--concurrency <n>', 'analysis threads (default: cores - 1)')
+    .option('--concurrency <n>', 'analysis threads (default: the available cores)')
     .option('--job-timeout <seconds>', `time limit per package (default ${DEFAULT_JOB_TIMEOUT_S})`)
     .option('--alerts <file>', 'append release alerts here as JSON lines (default: alerts.jsonl next to the db)')
     .option('--log-format <format>', 'text (progress on stderr) or json (pino lines on stderr)', 'text')

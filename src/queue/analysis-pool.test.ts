@@ -70,6 +70,18 @@ describe('analysis pool', () => {
     }
   });
 
+  it('fails a job with a reason when its worker runs out of its heap limit, instead of growing without bound', async () => {
+    if (!haveWorker) return;
+    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER, maxHeapMb: 1 });
+    pools.push(threads);
+    const { req, dispose } = await request();
+    try {
+      await expect(threads.analyse(req, new AbortController().signal)).rejects.toThrow(/analysis worker (crashed|exited)/);
+    } finally {
+      await dispose();
+    }
+  });
+
   it('rejects a malformed request inside the worker with a reason', async () => {
     if (!haveWorker) return;
     const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });

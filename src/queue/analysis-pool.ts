@@ -47,10 +47,12 @@ export interface AnalysisPool {
 }
 
 export interface PoolOptions {
-  /** Threads; defaults to the available cores minus one (at least one). */
+  /** Threads; defaults to the available cores. */
   size?: number;
   /** The compiled worker script; defaults to analysis-worker.js next to this module. */
   workerUrl?: URL;
+  /** Old-generation heap of one worker in MiB (V8's default when unset); a job that needs more fails with a reason. */
+  maxHeapMb?: number | undefined;
 }
 
 /** The default worker script, or undefined when running from sources (tests) where it is not compiled. */
@@ -60,7 +62,8 @@ export function defaultWorkerUrl(): URL | undefined {
 }
 
 export function defaultPoolSize(concurrency?: number): number {
-  const cores = Math.max(1, availableParallelism() - 1);
+  // All cores: the main thread mostly waits on I/O (fetch, extract, SQLite), so it needs no core of its own.
+  const cores = Math.max(1, availableParallelism());
   return Math.max(1, Math.min(concurrency ?? cores, cores));
 }
 
@@ -92,14 +95,16 @@ interface Waiter {
 class ThreadPool implements AnalysisPool {
   readonly size: number;
   readonly #url: URL;
+  readonly #maxHeapMb: number | undefined;
   readonly #slots: Slot[] = [];
   readonly #waiting: Waiter[] = [];
   #nextId = 1;
   #closed = false;
 
-  constructor(size: number, url: URL) {
+  constructor(size: number, url: URL, maxHeapMb: number | undefined) {
     this.size = size;
     this.#url = url;
+    this.#maxHeapMb = maxHeapMb;
   }
 
   async analyse(request: AnalysisRequest, signal: AbortSignal): Promise<Report> {
@@ -158,7 +163,7 @@ class ThreadPool implements AnalysisPool {
   }
 
   #spawn(): Worker {
-    return new Worker(this.#url);
+    return this.#maxHeapMb === undefined ? new Worker(this.#url) : new Worker(this.#url, { resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb } });
   }
 
   /** Replaces a worker that was terminated or died, keeping its place (and its busy flag) in the pool. */
@@ -219,5 +224,5 @@ class ThreadPool implements AnalysisPool {
 export function createAnalysisPool(options: PoolOptions = {}): AnalysisPool {
   const url = options.workerUrl ?? defaultWorkerUrl();
   if (url === undefined) return createInlinePool();
-  return new ThreadPool(options.size ?? defaultPoolSize(), url);
+  return new ThreadPool(options.size ?? defaultPoolSize(), url, options.maxHeapMb);
 }

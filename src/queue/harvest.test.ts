@@ -86,6 +86,34 @@ function options(sources: HarvestSource[], extra: Partial<HarvestOptions> = {}):
 }
 
 describe('runHarvest', () => {
+  it('skips an unchanged exact version listed without an integrity after one packument request, without a download', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const listed: HarvestItem = { ...npmItem('pkg-a', '1.0.0'), origin: 'list' };
+    const first = await runHarvest(options([fakeSource([listed])]));
+    expect(first).toMatchObject({ scanned: 1, skippedUnchanged: 0, failed: [] });
+    const tarballs = registry.tarballRequests();
+    const requests = registry.requests.length;
+
+    const second = await runHarvest(options([fakeSource([listed])]));
+    expect(second).toMatchObject({ scanned: 0, skippedUnchanged: 1, failed: [] });
+    expect(registry.tarballRequests()).toBe(tarballs);
+    expect(registry.requests.length - requests).toBe(1);
+  });
+
+  it('fetches and scans a listed exact version whose published integrity changed', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const listed: HarvestItem = { ...npmItem('pkg-a', '1.0.0'), origin: 'list' };
+    await runHarvest(options([fakeSource([listed])]));
+    await registry.close();
+    const changed = await buildPackageTarball({ 'package.json': JSON.stringify({ name: 'pkg-a', version: '1.0.0' }), 'index.js': `${SERVER}// republished\n` });
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: changed } } } });
+    const second = await runHarvest(options([fakeSource([listed])], { registry: registry.url }));
+    expect(second).toMatchObject({ scanned: 1, skippedUnchanged: 0, failed: [] });
+    expect(registry.tarballRequests()).toBe(1);
+  });
+
   it('scans every target once and skips unchanged npm versions without fetching them next time', async () => {
     const a = await tarballOf('pkg-a', '1.0.0');
     const b = await tarballOf('pkg-b', '2.0.0');

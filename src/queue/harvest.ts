@@ -10,6 +10,9 @@ import { AssayError, errorMessage } from '../core/errors.js';
 import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
 import type { Verdict } from '../core/score.js';
+import semver from 'semver';
+import type { IntegrityResolver } from '../sources/npm.js';
+import { createIntegrityResolver } from '../sources/npm.js';
 import type { HarvestItem, HarvestSource, SourceEnd } from '../sources/source.js';
 import type { Store } from '../store/index.js';
 import type { AnalyzerVersion, Job } from '../store/jobs.js';
@@ -21,6 +24,7 @@ import { fetchForScan } from './scan-job.js';
 
 export const DEFAULT_FETCH_CONCURRENCY = 8;
 export const DEFAULT_JOB_TIMEOUT_MS = 600_000;
+const INTEGRITY_LOOKUP_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
 const DEFAULT_RETRY_BASE_MS = 500;
 const MAX_FAILURES_LISTED = 1000;
@@ -47,6 +51,8 @@ export interface HarvestOptions {
   /** Analysis threads (capped at the available cores). */
   concurrency?: number | undefined;
   fetchConcurrency?: number | undefined;
+  /** Heap limit of one analysis worker in MiB; a package that needs more fails with a reason. */
+  workerHeapMb?: number | undefined;
   jobTimeoutMs?: number | undefined;
   registry?: string | undefined;
   cacheDir?: string | undefined;
@@ -128,6 +134,7 @@ class Harvest {
   readonly #ownPool: boolean;
   readonly #analyzers: readonly AnalyzerVersion[];
   readonly #maxActive: number;
+  readonly #integrities: IntegrityResolver | undefined;
   #active = 0;
   #listing = true;
   #idle: (() => void) | undefined;
@@ -140,12 +147,13 @@ class Harvest {
     const threads = defaultPoolSize(options.concurrency);
     const fetchers = options.fetchConcurrency ?? DEFAULT_FETCH_CONCURRENCY;
     this.#fetchQueue = new PQueue({ concurrency: fetchers });
-    this.#pool = options.pool ?? createAnalysisPool({ size: threads });
+    this.#pool = options.pool ?? createAnalysisPool({ size: threads, maxHeapMb: options.workerHeapMb });
     this.#ownPool = options.pool === undefined;
     this.#analysisQueue = new PQueue({ concurrency: Math.max(1, this.#pool.size || threads) });
     // Claim only as many jobs as the stages can hold, so the queue stays in the store, not in memory.
     this.#maxActive = fetchers + Math.max(1, this.#pool.size || threads);
     this.#analyzers = options.analyzerVersions ?? ANALYZERS.map((a) => ({ id: a.id, version: a.version }));
+    this.#integrities = options.registry === undefined ? undefined : createIntegrityResolver({ registry: options.registry, timeoutMs: INTEGRITY_LOOKUP_TIMEOUT_MS });
   }
 
   async run(): Promise<void> {
@@ -257,6 +265,7 @@ class Harvest {
     const signal = AbortSignal.any([this.#o.signal, deadline.signal]);
     try {
       if (this.#skipBeforeFetch(job)) return;
+      if (await this.#skipByPublishedIntegrity(job, signal)) return;
       const made = await this.#fetchQueue.add(
         () => {
           arm();
@@ -315,6 +324,21 @@ class Harvest {
     const integrity = job.npm?.integrity;
     if (name === undefined || integrity === undefined) return false;
     const scanId = this.#o.store.unchangedScan({ name, version: job.target.version, integrity }, this.#analyzers);
+    return scanId !== undefined && this.#skip(job, scanId);
+  }
+
+  /**
+   * A listed exact npm version carries no integrity; when the store already scanned that version, the
+   * registry's integrity (one packument request, in the I/O pool) is enough to skip it without a download.
+   */
+  async #skipByPublishedIntegrity(job: Job, signal: AbortSignal): Promise<boolean> {
+    const { kind, name, version } = job.target;
+    if (kind !== 'npm' || name === undefined || version === undefined || semver.valid(version) === null) return false;
+    const resolver = this.#integrities;
+    if (resolver === undefined || this.#o.store.latestScan(name)?.report.target.version !== version) return false;
+    const integrity = await this.#fetchQueue.add(() => resolver.integrity(name, version, signal), { signal });
+    if (integrity === undefined) return false;
+    const scanId = this.#o.store.unchangedScan({ name, version, integrity }, this.#analyzers);
     return scanId !== undefined && this.#skip(job, scanId);
   }
 

@@ -150,9 +150,40 @@ describe('npmSource', () => {
     expect(end.reason).toMatch(/HTTP 503.*3 attempts/);
   });
 
+  it('keeps several packument requests in flight and still yields in listing order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const pkgs = names(12);
+    // Earlier names answer later, so yielding in completion order would reverse them.
+    const routes = Object.fromEntries(
+      pkgs.map((p, i) => [
+        `/${p.name}`,
+        async (): Promise<{ body: unknown }> => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setTimeout(resolve, (pkgs.length - i) * 5));
+          inFlight -= 1;
+          return { body: packument(p) };
+        },
+      ]),
+    );
+    server = await startJsonServer(routes);
+    const { items, end } = await drain(npmSource(config({ names: pkgs.map((p) => p.name), keywords: [], lookupConcurrency: 4 })).list(options()));
+    expect(items.map((i) => i.target.name)).toEqual(pkgs.map((p) => p.name));
+    expect(end).toMatchObject({ status: 'complete', items: 12 });
+    expect(most).toBe(4);
+  });
+
+  it('does not request more packuments than the limit needs', async () => {
+    server = await startJsonServer(packumentRoutes(names(10)));
+    const { items } = await drain(npmSource(config({ names: names(10).map((p) => p.name), keywords: [], lookupConcurrency: 8 })).list(options({ limit: 3 })));
+    expect(items).toHaveLength(3);
+    expect([...server.hits.values()].reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
   it('fails when packuments keep answering 5xx (the registry is down), after yielding what it had', async () => {
     server = await startJsonServer({ ...packumentRoutes([{ name: 'good' }]), '/bad': () => ({ status: 500 }) });
-    const { items, end } = await drain(npmSource(config({ names: ['good', 'bad', 'never'], keywords: [] })).list(options()));
+    const { items, end } = await drain(npmSource(config({ names: ['good', 'bad', 'never'], keywords: [], lookupConcurrency: 1 })).list(options()));
     expect(items.map((i) => i.key)).toEqual(['npm:good@1.0.0']);
     expect(end).toMatchObject({ status: 'failed', items: 1 });
     expect(server.hits.get('/never')).toBeUndefined();

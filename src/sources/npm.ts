@@ -11,6 +11,8 @@ export const NPM_SEARCH_MAX_BYTES = 4 * 1024 * 1024;
 export const NPM_PACKUMENT_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_NPM_PAGE_SIZE = 100;
 export const DEFAULT_MAX_PAGES = 1000;
+/** Packument requests in flight while listing names. */
+export const DEFAULT_NPM_LOOKUP_CONCURRENCY = 16;
 /** Longest name npm has ever allowed; anything longer is not worth a request. */
 const MAX_NAME_LENGTH = 214;
 
@@ -29,6 +31,8 @@ export interface NpmSourceConfig {
   retry?: Partial<RetryPolicy>;
   searchMaxBytes?: number;
   packumentMaxBytes?: number;
+  /** Packument requests in flight at once (1–64). */
+  lookupConcurrency?: number;
 }
 
 const SearchObjectSchema = z.object({
@@ -98,15 +102,27 @@ async function* listNpm(config: NpmSourceConfig, options: SourceOptions): AsyncG
   const counters: Counters = { pages: 0, items: 0 };
   const end = (e: ListingEnd): SourceEnd => ({ ...e, pages: counters.pages, items: counters.items });
   const names = candidates(config, options, counters);
+  const window = clampInt(config.lookupConcurrency ?? DEFAULT_NPM_LOOKUP_CONCURRENCY, 1, 64);
+  // Packuments are pure I/O: several are in flight while items are yielded in listing order.
+  const pending: Promise<Lookup>[] = [];
+  let listed: ListingEnd | undefined;
   try {
     for (;;) {
       if (options.limit !== undefined && counters.items >= options.limit) return end({ status: 'limit', reason: `stopped after ${options.limit} items` });
       if (options.signal.aborted) return end({ status: 'aborted', reason: 'listing aborted' });
-      const next = await names.next();
-      if (next.done === true) return end(next.value);
-      const candidate = next.value;
-      if (isBefore(candidate.date, options.since)) continue;
-      const found = await lookUp(candidate.name, config, options);
+      while (listed === undefined && pending.length < window && (options.limit === undefined || counters.items + pending.length < options.limit)) {
+        const next = await names.next();
+        if (next.done === true) {
+          listed = next.value;
+          break;
+        }
+        if (isBefore(next.value.date, options.since)) continue;
+        const lookup = lookUp(next.value.name, config, options).catch((error: unknown): Lookup => ({ kind: 'skip', message: `npm: skipped ${show(next.value.name)}: ${errorMessage(error)}` }));
+        pending.push(lookup);
+      }
+      const head = pending.shift();
+      if (head === undefined) return end(listed ?? { status: 'complete' });
+      const found = await head;
       if (found.kind === 'stop') return end(found.end);
       if (found.kind === 'skip') {
         options.onWarning?.(found.message);
@@ -265,4 +281,74 @@ function maintainerNames(raw: unknown): string[] {
 /** Quoted, escaped and cut, so a hostile name cannot flood or restyle a log line. */
 export function show(text: string): string {
   return JSON.stringify(escapeTerminal(truncateText(text, 120)));
+}
+
+const AbbreviatedPackumentSchema = z.object({
+  versions: z.record(z.string().max(256), z.object({ dist: z.object({ integrity: z.unknown().optional() }).optional() })).optional(),
+});
+
+export const INTEGRITY_CACHE_NAMES = 512;
+const MAX_VERSIONS_KEPT = 10_000;
+
+export interface IntegrityResolverOptions {
+  registry: string;
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Names whose version → integrity maps are kept (least recently used goes first). */
+  cacheNames?: number;
+  fetch?: typeof fetch;
+}
+
+export interface IntegrityResolver {
+  /** The registry's integrity for name@version; undefined when it cannot be known (the caller fetches). */
+  integrity(name: string, version: string, signal: AbortSignal): Promise<string | undefined>;
+}
+
+/**
+ * Looks up published integrities from the abbreviated packument, one request per name per run: a list of
+ * exact versions can then skip an unchanged one without downloading it. Only the integrities are kept.
+ */
+export function createIntegrityResolver(options: IntegrityResolverOptions): IntegrityResolver {
+  const cache = new Map<string, Promise<Map<string, string> | undefined>>();
+  const capacity = Math.max(1, options.cacheNames ?? INTEGRITY_CACHE_NAMES);
+  const load = async (name: string, signal: AbortSignal): Promise<Map<string, string> | undefined> => {
+    const request: HttpRequestOptions = {
+      signal,
+      maxBytes: options.maxBytes ?? NPM_PACKUMENT_MAX_BYTES,
+      headers: { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8' },
+      retry: { maxAttempts: 1 },
+    };
+    if (options.timeoutMs !== undefined) request.timeoutMs = options.timeoutMs;
+    if (options.fetch !== undefined) request.fetch = options.fetch;
+    const result = await fetchJson(joinUrl(options.registry, `/${escapePackageName(name)}`), request);
+    if (!result.ok) return undefined;
+    const parsed = AbbreviatedPackumentSchema.safeParse(result.value);
+    if (!parsed.success) return undefined;
+    const integrities = new Map<string, string>();
+    for (const [version, meta] of Object.entries(parsed.data.versions ?? {}).slice(0, MAX_VERSIONS_KEPT)) {
+      const integrity = meta.dist?.integrity;
+      if (typeof integrity === 'string' && integrity.length <= 512) integrities.set(version, integrity);
+    }
+    return integrities;
+  };
+  return {
+    integrity: async (name, version, signal) => {
+      if (npmNameProblem(name) !== undefined) return undefined;
+      let entry = cache.get(name);
+      if (entry === undefined) {
+        entry = load(name, signal).catch(() => undefined);
+        cache.set(name, entry);
+        const oldest = cache.size > capacity ? cache.keys().next().value : undefined;
+        if (oldest !== undefined) cache.delete(oldest);
+      } else {
+        // Touched: a Map keeps insertion order, so re-inserting makes it the most recent.
+        cache.delete(name);
+        cache.set(name, entry);
+      }
+      const integrities = await entry;
+      // A failed lookup is not remembered: the next job for this name may try again.
+      if (integrities === undefined) cache.delete(name);
+      return integrities?.get(version);
+    },
+  };
 }
