@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { WASM_WORKER_SOURCE } from './wasm-worker-source.js';
+import { callWorker } from './worker-call.js';
 
 export interface WasmCall {
   rules: string;
@@ -144,36 +145,24 @@ export class WasmPool {
     void slot.worker.terminate();
   }
 
-  private send(slot: Slot, req: WasmCall, signal?: AbortSignal): Promise<WasmReply> {
-    const id = this.nextId++;
-    return new Promise<WasmReply>((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        slot.worker.off('message', onMessage);
-        slot.worker.off('error', onError);
-        slot.worker.off('exit', onExit);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const fail = (err: Error): void => { cleanup(); this.replace(slot); reject(err); };
-      const onMessage = (msg: Reply): void => {
-        if (msg.id !== id) return;
-        cleanup();
-        slot.recycled = msg.recycled;
-        if (msg.fastCopy !== undefined) this.fastCopyActive = msg.fastCopy;
-        if (msg.ok) resolve({ rules: msg.rules, errors: msg.errors });
-        else reject(new Error(`wasm engine error: ${msg.error ?? 'unknown'}`));
-      };
-      const onError = (err: Error): void => fail(new Error(`wasm worker crashed: ${err.message}`));
-      const onExit = (code: number): void => fail(new Error(`wasm worker exited with code ${code}`));
-      const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      const timer = setTimeout(() => fail(new WasmTimeoutError(this.opts.callTimeoutMs)), this.opts.callTimeoutMs);
-      slot.worker.on('message', onMessage);
-      slot.worker.on('error', onError);
-      slot.worker.on('exit', onExit);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const whole = req.data.byteOffset === 0 && req.data.byteLength === req.data.buffer.byteLength && req.data.byteLength > 0;
-      const transfer = req.transfer === true && whole && req.data.buffer instanceof ArrayBuffer ? [req.data.buffer] : [];
-      slot.worker.postMessage({ id, rules: req.rules, data: req.data, starts: req.starts, gap: req.gap, maxPerString: req.maxPerString }, transfer);
-    });
+  private async send(slot: Slot, req: WasmCall, signal?: AbortSignal): Promise<WasmReply> {
+    const whole = req.data.byteOffset === 0 && req.data.byteLength === req.data.buffer.byteLength && req.data.byteLength > 0;
+    const transfer = req.transfer === true && whole && req.data.buffer instanceof ArrayBuffer ? [req.data.buffer] : [];
+    const message = { id: this.nextId++, rules: req.rules, data: req.data, starts: req.starts, gap: req.gap, maxPerString: req.maxPerString };
+    let msg: Reply;
+    try {
+      msg = await callWorker<Reply>(slot.worker, message, {
+        label: 'wasm', timeoutMs: this.opts.callTimeoutMs, timeoutError: () => new WasmTimeoutError(this.opts.callTimeoutMs), signal, transfer,
+      });
+    } catch (err) {
+      // Crashed, exited, too slow or abandoned: the worker's state is unknown, so it goes.
+      this.replace(slot);
+      throw err;
+    }
+    slot.recycled = msg.recycled;
+    if (msg.fastCopy !== undefined) this.fastCopyActive = msg.fastCopy;
+    // An error the worker reported itself leaves it usable: it has already dropped its wasm instance.
+    if (!msg.ok) throw new Error(`wasm engine error: ${msg.error ?? 'unknown'}`);
+    return { rules: msg.rules, errors: msg.errors };
   }
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { MAX_MATCH_BYTES, MAX_MATCHES_PER_STRING, inInputOrder, runLimited } from './wasm.js';
 import { YARAX_WORKER_SOURCE } from './yarax-worker-source.js';
+import { callWorker } from './worker-call.js';
 import { parseRules, type ParsedRule } from './yara-syntax.js';
 import type { CompileError, CompiledRuleSet, RuleMatch, RuleSource, ScanInput, ScanOutcome, SignatureEngine } from './types.js';
 
@@ -285,33 +286,13 @@ class YaraXWorkers {
     else this.idle.push(worker);
   }
 
-  private send(worker: Worker, files: readonly ScanInput[], signal?: AbortSignal): Promise<WorkerResult[]> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      const fail = (err: Error): void => { cleanup(); reject(err); };
-      const onMessage = (msg: WorkerReply): void => {
-        if (msg.id !== id) return;
-        cleanup();
-        if (msg.ok && msg.results !== undefined) resolve(msg.results);
-        else reject(new Error(msg.error ?? 'yara-x worker error'));
-      };
-      const onError = (err: Error): void => fail(new Error(`yara-x worker crashed: ${err.message}`));
-      const onExit = (code: number): void => fail(new Error(`yara-x worker exited with code ${code}`));
-      const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      const timer = setTimeout(() => fail(new Error(`signature scan exceeded ${this.timeoutMs} ms`)), this.timeoutMs);
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage({ id, files: files.map((f) => ({ name: f.name, data: f.data })) });
+  private async send(worker: Worker, files: readonly ScanInput[], signal?: AbortSignal): Promise<WorkerResult[]> {
+    const message = { id: this.nextId++, files: files.map((f) => ({ name: f.name, data: f.data })) };
+    const msg = await callWorker<WorkerReply>(worker, message, {
+      label: 'yara-x', timeoutMs: this.timeoutMs, timeoutError: () => new Error(`signature scan exceeded ${this.timeoutMs} ms`), signal,
     });
+    if (msg.ok && msg.results !== undefined) return msg.results;
+    throw new Error(msg.error ?? 'yara-x worker error');
   }
 }
 
