@@ -5,11 +5,11 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AssayError } from '../core/errors.js';
 import type { Finding, FindingKind, Location, Severity } from '../core/finding.js';
-import { makeFinding } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import { ReportSchema } from '../core/report.js';
 import { MIGRATIONS, latestSchemaVersion } from './migrations.js';
 import type { Store } from './store.js';
+import { testFinding } from '../report/test-helpers/report-builder.js';
 import { openStore } from './store.js';
 
 interface FindingSpec {
@@ -23,19 +23,8 @@ interface FindingSpec {
 }
 
 function finding(spec: FindingSpec = {}): Finding {
-  const rule = {
-    id: spec.rule ?? 'code/exec-dynamic-command',
-    title: spec.title ?? 'Runs a command built from input',
-    severity: spec.severity ?? 'high',
-    kind: spec.kind ?? 'capability',
-    description: 'd',
-    recommendation: 'r',
-  };
-  const input: { message?: string; location?: Location; evidence?: string } = {};
-  if (spec.message !== undefined) input.message = spec.message;
-  if (spec.location !== undefined) input.location = spec.location;
-  if (spec.evidence !== undefined) input.evidence = spec.evidence;
-  return makeFinding(rule, rule.id.split('/')[0] ?? 'code', input);
+  const { rule, ...rest } = spec;
+  return testFinding(rule ?? 'code/exec-dynamic-command', { ...rest, severity: spec.severity ?? 'high', title: spec.title ?? 'Runs a command built from input', kind: spec.kind ?? 'capability' });
 }
 
 interface ReportSpec {
