@@ -13,7 +13,8 @@ import { ReleaseDiffSchema, diffReports } from '../report/diff.js';
 import { buildTestReport, testFinding, testTool } from '../report/test-helpers/report-builder.js';
 import type { ScanHistoryEntry } from '../store/index.js';
 import { openStore } from '../store/index.js';
-import { distinctVersions, registerDiff } from './diff.js';
+import { distinctVersions } from '../report/diff.js';
+import { registerDiff } from './diff.js';
 import type { Io } from './io.js';
 import { reportError } from './io.js';
 

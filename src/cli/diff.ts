@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
-import semver from 'semver';
 import { AssayError, EXIT } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import { truncateText } from '../core/text.js';
-import { diffReports } from '../report/diff.js';
+import { diffReports, distinctVersions } from '../report/diff.js';
 import { formatDiffJson, formatDiffTable } from '../report/diff-table.js';
-import type { ScanHistoryEntry, StoredScan, Store } from '../store/index.js';
+import type { StoredScan, Store } from '../store/index.js';
 import { openStore } from '../store/index.js';
 import type { Io } from './io.js';
 import { defaultDbPath, parseFormat } from './options.js';
@@ -17,16 +16,7 @@ interface DiffFlags {
 
 const SHOWN_VERSIONS = 10;
 
-/**
- * Distinct stored versions, newest first: by semver when every version is one (release order), else by
- * the newest scan of each (what the store saw last). Unversioned scans (bare directories) are left out.
- */
-export function distinctVersions(history: readonly ScanHistoryEntry[]): string[] {
-  const seen: string[] = [];
-  for (const entry of history) if (entry.version !== undefined && !seen.includes(entry.version)) seen.push(entry.version);
-  if (seen.every((v) => semver.valid(v) !== null)) return [...seen].sort((a, b) => semver.rcompare(a, b));
-  return seen;
-}
+
 
 function listVersions(versions: readonly string[]): string {
   const shown = versions.slice(0, SHOWN_VERSIONS).map((v) => truncateText(v, 100)).join(', ');

@@ -3,6 +3,7 @@
  * looks), install scripts, outside hosts, findings and the score. A pure function of two reports; every
  * string and list it copies out of them is bounded, since both come from package content.
  */
+import semver from 'semver';
 import { z } from 'zod';
 import { hostOfBare, hostOfUrl } from '../analyzers/code/endpoints.js';
 import type { Finding } from '../core/finding.js';
@@ -11,6 +12,7 @@ import type { Report, ReportAnalyzer, ReportTool } from '../core/report.js';
 import { GradeSchema, VerdictSchema, verdictRank } from '../core/score.js';
 import type { ToolParameter } from '../core/tool.js';
 import { truncateText } from '../core/text.js';
+import type { ScanHistoryEntry } from '../store/repo.js';
 import { sortFindings } from './build.js';
 
 export const DIFF_SCHEMA_VERSION = 1;
@@ -561,4 +563,15 @@ export function diffReports(from: Report, to: Report): ReleaseDiff {
 /** Tools whose model-visible text changed: the signal behind a rug-pull alert. */
 export function redescribedTools(diff: ReleaseDiff): ToolChange[] {
   return diff.tools.changed.filter((t) => t.possibleRugPull);
+}
+
+/**
+ * Distinct stored versions, newest first: by semver when every version is one (release order), else by
+ * the newest scan of each (what the store saw last). Unversioned scans (bare directories) are left out.
+ */
+export function distinctVersions(history: readonly ScanHistoryEntry[]): string[] {
+  const seen: string[] = [];
+  for (const entry of history) if (entry.version !== undefined && !seen.includes(entry.version)) seen.push(entry.version);
+  if (seen.every((v) => semver.valid(v) !== null)) return [...seen].sort((a, b) => semver.rcompare(a, b));
+  return seen;
 }

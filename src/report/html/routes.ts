@@ -4,7 +4,7 @@
  * every response carries the same strict security headers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { distinctVersions } from '../../cli/diff.js';
+import { distinctVersions } from '../diff.js';
 import { AssayError, errorMessage } from '../../core/errors.js';
 import type { Verdict } from '../../core/score.js';
 import { VERDICTS } from '../../core/score.js';
