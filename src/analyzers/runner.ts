@@ -3,6 +3,7 @@ import { errorMessage, isAbortError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { FindingSchema } from '../core/finding.js';
 import { ToolInfoSchema } from '../core/tool.js';
+import { releaseHandovers } from './lib/shared-parse.js';
 
 export interface Capabilities {
   network: boolean;
@@ -98,13 +99,18 @@ export async function runAnalyzer(analyzer: Analyzer, base: BaseContext, options
 /** Runs every analyzer in order; one analyzer's failure never stops the others. */
 export async function runAnalyzers(analyzers: readonly Analyzer[], base: BaseContext, options: RunOptions): Promise<AnalyzerResult[]> {
   const results: AnalyzerResult[] = [];
-  for (const analyzer of analyzers) {
-    options.signal.throwIfAborted();
-    options.onProgress?.({ analyzer: analyzer.id, phase: 'start' });
-    const priorTools = results.flatMap((r) => r.tools ?? []);
-    const outcome = await runAnalyzer(analyzer, { ...base, priorTools }, options);
-    options.onProgress?.({ analyzer: analyzer.id, phase: 'end', status: outcome.status });
-    results.push(outcome);
+  try {
+    for (const analyzer of analyzers) {
+      options.signal.throwIfAborted();
+      options.onProgress?.({ analyzer: analyzer.id, phase: 'start' });
+      const priorTools = results.flatMap((r) => r.tools ?? []);
+      const outcome = await runAnalyzer(analyzer, { ...base, priorTools }, options);
+      options.onProgress?.({ analyzer: analyzer.id, phase: 'end', status: outcome.status });
+      results.push(outcome);
+    }
+  } finally {
+    // Syntax trees one analyzer kept for the next must not outlive the run.
+    releaseHandovers(base.workspace);
   }
   return results;
 }

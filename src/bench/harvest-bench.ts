@@ -1,6 +1,6 @@
 /**
  * Harvest throughput: `node dist/bench/harvest-bench.js --list FILE [--registry URL] [--cache-dir DIR]
- * [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N]`. FILE holds npm package names, one a line (`npm:<name>` or a
+ * [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N] [--work-dir DIR] [--yara-engine wasm|yara-x]`. FILE holds npm package names, one a line (`npm:<name>` or a
  * bare name; `#` comments), or a `name<TAB>version` TSV with a header (the version is ignored). The names
  * go through the npm source, as `harvest --name` does, so each item carries its integrity before any fetch.
  *
@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { ENGINE_NAMES, type EngineName } from '../analyzers/signatures/engine/types.js';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import { resolveRegistry } from '../fetch/registry-config.js';
 import { runHarvest } from '../queue/harvest.js';
@@ -28,6 +29,11 @@ function argValue(flag: string): string | undefined {
 function numberArg(flag: string): number | undefined {
   const text = argValue(flag);
   return text === undefined ? undefined : Number(text);
+}
+
+function engineArg(): EngineName | undefined {
+  const text = argValue('--yara-engine');
+  return text === undefined ? undefined : z.enum(ENGINE_NAMES).parse(text);
 }
 
 /** Package names from a list file or a name/version TSV. */
@@ -74,6 +80,8 @@ async function child(): Promise<void> {
       concurrency: numberArg('--concurrency'),
       fetchConcurrency: numberArg('--fetch-concurrency'),
       workerHeapMb: numberArg('--worker-heap-mb'),
+      tmpDir: argValue('--work-dir'),
+      signatureEngine: engineArg(),
       onEvent: (e) => {
         if (e.type === 'job-done') perPackageMs.push(e.ms);
       },
@@ -127,13 +135,13 @@ async function main(): Promise<void> {
     return;
   }
   const file = argValue('--list');
-  if (file === undefined) throw new Error('usage: harvest-bench --list FILE [--registry URL] [--cache-dir DIR] [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N]');
+  if (file === undefined) throw new Error('usage: harvest-bench --list FILE [--registry URL] [--cache-dir DIR] [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N] [--work-dir DIR] [--yara-engine wasm|yara-x]');
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const cacheDir = path.resolve(argValue('--cache-dir') ?? path.join(root, '.bench-cache', 'harvest-archives'));
   mkdirSync(cacheDir, { recursive: true });
   const registry = await resolveRegistry({ explicit: argValue('--registry') });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'assay-harvest-bench-'));
-  const passOn = ['--concurrency', '--fetch-concurrency', '--worker-heap-mb'].flatMap((flag) => {
+  const passOn = ['--concurrency', '--fetch-concurrency', '--worker-heap-mb', '--work-dir', '--yara-engine'].flatMap((flag) => {
     const value = argValue(flag);
     return value === undefined ? [] : [flag, value];
   });

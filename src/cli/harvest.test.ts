@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExitCode } from '../core/errors.js';
+import { buildPackageTarball } from '../fetch/test-helpers/registry-server.js';
 import { openStore } from '../store/index.js';
 import { registerHarvest } from './harvest.js';
 import type { Io } from './io.js';
@@ -64,9 +65,25 @@ describe('harvest command', () => {
     [['--limit', '0'], /--limit expects a positive whole number/],
     [['--since', 'yesterday-ish'], /--since expects a date/],
     [['--log-format', 'xml'], /--log-format expects json or text/],
+    [['--yara-engine', 'nope'], /unknown --yara-engine "nope"/],
+    [['--worker-heap-mb', '-5'], /--worker-heap-mb expects a positive whole number/],
+    [['--work-dir', '/nonexistent/assay-work'], /--work-dir \/nonexistent\/assay-work: .*ENOENT/],
+    [['--work-dir', '/etc/hostname'], /--work-dir \/etc\/hostname is not a directory/],
   ])('rejects %j', async (args, message) => {
     const list = listOf(['srv-x']);
     await expect(run(['--list', list, '--db', join(dir, 'c.db'), '--registry', 'http://127.0.0.1:9/', ...args])).rejects.toThrow(message);
+  });
+
+  it('unpacks archives under --work-dir and leaves nothing behind there', async () => {
+    const tarball = join(dir, 'srv-packed.tgz');
+    writeFileSync(tarball, await buildPackageTarball({ 'package.json': JSON.stringify({ name: 'srv-packed', version: '1.0.0' }), 'index.js': 'module.exports = 1;\n' }));
+    const list = join(dir, 'packed.txt');
+    writeFileSync(list, `${tarball}\n`);
+    const work = join(dir, 'work');
+    mkdirSync(work);
+    const result = await run(['--list', list, '--db', join(dir, 'w.db'), '--registry', 'http://127.0.0.1:9/', '--work-dir', work]);
+    expect(result.out).toMatch(/scanned\s+1/);
+    expect(readdirSync(work)).toEqual([]);
   });
 
   it('appends an alert line next to the db when a rescan turns worse', async () => {

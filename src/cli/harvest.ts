@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, lstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -17,6 +17,10 @@ import type { Io } from './io.js';
 import type { LimitFlags } from './options.js';
 import { analyzerLimits, defaultDbPath, registryOption, secondsOption, workspaceLimits } from './options.js';
 import { requireSandbox } from '../sandbox/preflight.js';
+import { requireEngine } from '../analyzers/signatures/compiled.js';
+import { createEngine } from '../analyzers/signatures/engine/index.js';
+import { DEFAULT_WORKER_HEAP_MB } from '../queue/analysis-pool.js';
+import { parseEngineName } from './signatures.js';
 import { createProgress } from './progress.js';
 
 interface HarvestFlags extends LimitFlags {
@@ -36,6 +40,9 @@ interface HarvestFlags extends LimitFlags {
   alerts?: string;
   logFormat: string;
   cacheDir?: string;
+  workDir?: string;
+  yaraEngine?: string;
+  workerHeapMb?: string;
 }
 
 const DEFAULT_JOB_TIMEOUT_S = 600;
@@ -59,6 +66,20 @@ function sinceOption(value: string | undefined): Date | undefined {
 function logFormat(value: string): 'json' | 'text' {
   if (value === 'json' || value === 'text') return value;
   throw new AssayError('usage', `--log-format expects json or text, got "${value}"`);
+}
+
+/** An existing directory of ours to unpack into; checked once here rather than failing every job. */
+function workDirOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const dir = path.resolve(value);
+  let stats: Stats;
+  try {
+    stats = lstatSync(dir);
+  } catch (error) {
+    throw new AssayError('usage', `--work-dir ${value}: ${errorMessage(error)}`);
+  }
+  if (!stats.isDirectory()) throw new AssayError('usage', `--work-dir ${value} is not a directory`);
+  return dir;
 }
 
 /** The npm registry is needed only for npm work; a harvest of lists of local targets runs without one. */
@@ -118,6 +139,10 @@ async function harvest(flags: HarvestFlags, io: Io, signal: AbortSignal): Promis
   const jobTimeoutS = secondsOption('--job-timeout', flags.jobTimeout, DEFAULT_JOB_TIMEOUT_S);
   const since = sinceOption(flags.since);
   const registry = await registryFor(flags);
+  const workDir = workDirOption(flags.workDir);
+  const workerHeapMb = positiveInt('--worker-heap-mb', flags.workerHeapMb);
+  const signatureEngine = flags.yaraEngine === undefined ? undefined : parseEngineName(flags.yaraEngine);
+  if (signatureEngine !== undefined) await requireEngine(signatureEngine, createEngine);
   const sources = sourcesFromOptions({
     ...(registry !== undefined ? { registry } : {}),
     ...(flags.mcpRegistry !== undefined ? { mcpRegistry: flags.mcpRegistry } : {}),
@@ -154,6 +179,9 @@ async function harvest(flags: HarvestFlags, io: Io, signal: AbortSignal): Promis
       jobTimeoutMs: jobTimeoutS * 1000,
       registry,
       cacheDir: flags.cacheDir,
+      ...(workDir !== undefined ? { tmpDir: workDir } : {}),
+      ...(workerHeapMb !== undefined ? { workerHeapMb } : {}),
+      ...(signatureEngine !== undefined ? { signatureEngine } : {}),
       ...(flags.sandbox === true ? { capabilities: { network: true, docker: true } } : {}),
       onEvent: (event) => {
         if (log !== undefined) logEvent(log, event);
@@ -198,6 +226,9 @@ export function registerHarvest(program: Command, io: Io, signal: AbortSignal, s
     .option('--alerts <file>', 'append release alerts here as JSON lines (default: alerts.jsonl next to the db)')
     .option('--log-format <format>', 'text (progress on stderr) or json (pino lines on stderr)', 'text')
     .option('--cache-dir <dir>', 'keep fetched archives here between harvests')
+    .option('--work-dir <dir>', 'unpack workspaces here (default: the system temp dir; a tmpfs such as /dev/shm is fastest)')
+    .option('--yara-engine <engine>', 'signature engine: wasm (default) or yara-x')
+    .option('--worker-heap-mb <n>', `heap of one analysis thread in MiB (default ${DEFAULT_WORKER_HEAP_MB})`)
     .option('--sandbox', 'also run each server in a throwaway container (needs Docker; see mcp-assay sandbox doctor)')
     .option('--analyzer-timeout <seconds>', 'time limit for each analyzer (default 60)')
     .option('--max-archive-size <size>', 'largest archive to read (default 200MiB)')

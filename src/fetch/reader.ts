@@ -26,7 +26,8 @@ async function readCapped(root: string, file: WorkspaceFile, maxBytes: number): 
     const stat = await handle.stat();
     if (!stat.isFile()) throw new Error(`${file.path} is not a regular file`);
     const length = Math.min(stat.size, maxBytes);
-    const buffer = Buffer.alloc(length);
+    // Only the bytes read are returned, so the unfilled tail of an unzeroed buffer never escapes.
+    const buffer = Buffer.allocUnsafe(length);
     let offset = 0;
     while (offset < length) {
       const { bytesRead } = await handle.read(buffer, offset, length - offset, offset);
@@ -50,6 +51,54 @@ export function createWorkspaceReader(root: string, limits: AnalyzerLimits): Wor
     },
     async readBytes(file, maxBytes = limits.maxTextBytes) {
       return readCapped(root, file, maxBytes);
+    },
+  };
+}
+
+/** Bytes of file content one analysis keeps for the analyzers after the first to read a file. */
+export const DEFAULT_READ_CACHE_BYTES = 16 * 1024 * 1024;
+
+interface Cached {
+  bytes: Buffer;
+  text?: string;
+}
+
+/**
+ * A reader that remembers whole files for the analyzers that come after the first to read them: the code,
+ * tools and signatures analyzers each read every script, and on a slow file system the opens cost more than
+ * the reads. Files are kept while they fit in `maxBytes` (first come, first kept). Text is shared (strings are
+ * immutable); bytes are copied out, so no analyzer can change what the next one sees.
+ */
+export function createCachingReader(inner: WorkspaceReader, maxTextBytes: number, maxBytes = DEFAULT_READ_CACHE_BYTES): WorkspaceReader & { readonly cachedBytes: number } {
+  const cache = new Map<string, Cached>();
+  let used = 0;
+  const whole = async (file: WorkspaceFile): Promise<Cached | undefined> => {
+    const hit = cache.get(file.path);
+    if (hit !== undefined) return hit;
+    if (file.omitted || file.size > maxTextBytes || used + file.size > maxBytes) return undefined;
+    const bytes = await inner.readBytes(file, maxTextBytes);
+    // A file that changed size since it was listed is read again each time rather than remembered wrong.
+    if (bytes.length !== file.size) return { bytes };
+    const entry: Cached = { bytes };
+    cache.set(file.path, entry);
+    used += bytes.length;
+    return entry;
+  };
+  return {
+    get cachedBytes() {
+      return used;
+    },
+    async readText(file) {
+      if (file.size > maxTextBytes) return inner.readText(file);
+      const entry = await whole(file);
+      if (entry === undefined) return inner.readText(file);
+      entry.text ??= entry.bytes.toString('utf8');
+      return entry.text;
+    },
+    async readBytes(file, maxBytes = maxTextBytes) {
+      const entry = await whole(file);
+      if (entry === undefined) return inner.readBytes(file, maxBytes);
+      return Buffer.from(entry.bytes.subarray(0, Math.min(maxBytes, entry.bytes.length)));
     },
   };
 }

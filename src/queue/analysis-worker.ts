@@ -3,12 +3,19 @@
  * report back. Nothing from the main thread is trusted blindly: the request is validated here and the
  * report is validated again on the way back.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { AssayError, errorMessage } from '../core/errors.js';
-import { AnalysisRequestSchema } from './analysis-pool.js';
+import { AnalysisRequestSchema, analyzersFor } from './analysis-pool.js';
 import type { AnalysisResponse } from './analysis-pool.js';
+import { setEngineDefaults } from '../analyzers/signatures/engine/index.js';
 import { analyseWorkspace } from './scan-job.js';
+
+const WorkerDataSchema = z.object({ engineThreads: z.number().int().positive().optional() }).nullish();
+const config = WorkerDataSchema.safeParse(workerData);
+/** A wasm instance is replaced past this heap size; each call leaves about 10 MB behind (ADR 0001). */
+const WASM_HEAP_LIMIT_BYTES = 48 * 1024 * 1024;
+setEngineDefaults({ threads: config.success ? config.data?.engineThreads : undefined, wasmHeapLimitBytes: WASM_HEAP_LIMIT_BYTES });
 
 const MessageSchema = z.object({ id: z.number().int(), request: z.unknown() });
 
@@ -20,7 +27,9 @@ async function handle(message: unknown): Promise<AnalysisResponse> {
   if (!request.success) return { id, ok: false, category: 'internal', message: `malformed analysis request: ${request.error.issues[0]?.message ?? ''}` };
   try {
     // The main thread enforces the job's time limit by terminating this worker; this signal never fires.
+    const analyzers = analyzersFor(request.data);
     const report = await analyseWorkspace(request.data.target, request.data.workspace, {
+      ...(analyzers === undefined ? {} : { analyzers }),
       signal: new AbortController().signal,
       analyzerLimits: request.data.analyzerLimits,
       capabilities: request.data.capabilities,

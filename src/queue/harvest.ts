@@ -6,6 +6,7 @@
 import PQueue from 'p-queue';
 import { ANALYZERS } from '../analyzers/index.js';
 import type { Capabilities } from '../analyzers/runner.js';
+import type { EngineName } from '../analyzers/signatures/engine/types.js';
 import { AssayError, errorMessage } from '../core/errors.js';
 import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
@@ -56,7 +57,10 @@ export interface HarvestOptions {
   jobTimeoutMs?: number | undefined;
   registry?: string | undefined;
   cacheDir?: string | undefined;
+  /** Where workspaces are unpacked (the system temp dir when unset); a tmpfs makes unpacking cheap. */
   tmpDir?: string | undefined;
+  /** Signature engine for the analysis workers (wasm when unset). */
+  signatureEngine?: EngineName | undefined;
   /** Fetch retries after a transient network error, with exponential backoff from retryBaseMs. */
   retries?: number | undefined;
   retryBaseMs?: number | undefined;
@@ -285,6 +289,7 @@ class Harvest {
                 analyzerLimits: { timeoutMs: this.#o.analyzerLimits.timeoutMs, maxTextBytes: this.#o.analyzerLimits.maxTextBytes },
                 capabilities: this.#o.capabilities ?? { network: true, docker: false },
                 fetchMs: made.fetchMs,
+                ...(this.#o.signatureEngine === undefined ? {} : { signatureEngine: this.#o.signatureEngine }),
               },
               signal,
             ),

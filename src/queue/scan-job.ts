@@ -11,7 +11,7 @@ import { workspaceIsIncomplete } from '../core/workspace.js';
 import { hashExecutables } from '../fetch/hash.js';
 import { fetchWorkspace } from '../fetch/index.js';
 import type { MadeWorkspace } from '../fetch/workspace.js';
-import { createWorkspaceReader } from '../fetch/reader.js';
+import { createCachingReader, createWorkspaceReader } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
 import { annotateDeclared } from '../score/declared.js';
 import { computeScore } from '../score/score.js';
@@ -78,7 +78,11 @@ export async function analyseWorkspace(target: Target, workspace: Workspace, opt
   const analyzeStart = performance.now();
   const results = await runAnalyzers(
     options.analyzers ?? ANALYZERS,
-    { workspace, reader: createWorkspaceReader(workspace.root, options.analyzerLimits), limits: options.analyzerLimits },
+    {
+      workspace,
+      reader: createCachingReader(createWorkspaceReader(workspace.root, options.analyzerLimits), options.analyzerLimits.maxTextBytes),
+      limits: options.analyzerLimits,
+    },
     {
       signal: options.signal,
       capabilities: options.capabilities ?? { network: true, docker: false },

@@ -5,14 +5,16 @@ import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { FileType, WorkspaceFile } from '../../core/workspace.js';
 import { isScriptFile } from '../lib/parse.js';
+import { MAX_PARSE_BYTES } from '../lib/parse.js';
+import { parseForHandover } from '../lib/shared-parse.js';
 import { DEFAULT_FILE_BUDGET_MS, analyseSource } from './module.js';
 import { CODE_ANALYZER_ID, CODE_RULES, RULES } from './rules.js';
 
 export { CODE_RULES } from './rules.js';
 export { analyseSource } from './module.js';
-
 /** Largest file handed to the parser (the reader's own text cap applies too, whichever is lower). */
-export const MAX_PARSE_BYTES = 16 * 1024 * 1024;
+export { MAX_PARSE_BYTES } from '../lib/parse.js';
+
 /** Share of the analyzer's time limit after which remaining files are left out (so the result is partial, not a timeout). */
 const TIME_SHARE = 0.75;
 export const NO_CODE_REASON = 'no JavaScript or TypeScript files';
@@ -101,7 +103,7 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
       errors.push({ file: file.path, message: `could not read: ${errorMessage(error).slice(0, 200)}` });
       continue;
     }
-    const result = analyseSource(file.path, text, { budgetMs, signal: ctx.signal });
+    const result = analyseSource(file.path, text, { budgetMs, signal: ctx.signal, parse: (name, source) => parseForHandover(ctx.workspace, name, source) });
     ctx.signal.throwIfAborted();
     if (result.parseError !== undefined) {
       tally.unparsed += 1;
@@ -120,7 +122,7 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
 export function createCodeAnalyzer(options: CodeAnalyzerOptions = {}): Analyzer {
   return {
     id: CODE_ANALYZER_ID,
-    version: 1,
+    version: 2,
     description:
       'JavaScript and TypeScript, bundles included: process execution, eval, computed imports, credential and MCP-config access, ' +
       'environment harvesting, endpoints, hidden mail recipients, persistence, obfuscation, and flows from secrets to the network.',

@@ -6,7 +6,7 @@ import type { Node } from '@babel/types';
 import type { Finding, Location, RuleMeta } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { positionOf, sourceOf } from '../lib/ast.js';
-import { parseScript } from '../lib/parse.js';
+import { parseTimed, type TimedParse } from '../lib/shared-parse.js';
 import type { Hit } from './checks.js';
 import { runChecks } from './checks.js';
 import { collectFacts } from './collect.js';
@@ -21,6 +21,8 @@ export interface SourceOptions {
   /** Time for the walk; the checks get half as much again. */
   budgetMs?: number;
   signal?: AbortSignal;
+  /** Parses the file (default: `parseTimed`); the analyzer passes one that keeps the tree for the tools analyzer. */
+  parse?: (file: string, text: string) => TimedParse;
 }
 
 export interface SourceResult {
@@ -103,9 +105,9 @@ export function analyseSource(file: string, text: string, options: SourceOptions
   const budget = options.budgetMs ?? DEFAULT_FILE_BUDGET_MS;
   // The budget counts parsing too: a bundle that takes the whole budget to parse is cut short, not waited for.
   const started = performance.now();
-  const parsed = parseScript(file, text);
+  const { outcome: parsed, ms } = (options.parse ?? parseTimed)(file, text);
   if (!parsed.ok) return { findings: [], parseError: describeParseError(parsed.error), cutShort: false, nodes: 0 };
-  const parseMs = Math.round(performance.now() - started);
+  const parseMs = Math.round(ms);
   const collectOptions = options.signal ? { deadline: started + budget, signal: options.signal } : { deadline: started + budget };
   const facts = collectFacts(parsed.ast, text, collectOptions);
   // The checks still run over what was collected, with a quarter of the budget again, so a cut file keeps its findings.

@@ -8,7 +8,7 @@ import { parseExpression } from '@babel/parser';
 import type { Class, Node, ObjectExpression, Program } from '@babel/types';
 import type { Location } from '../../core/finding.js';
 import { memberPath, positionOf } from '../lib/ast.js';
-import { parseScript } from '../lib/parse.js';
+import { parseScript, type ParseOutcome } from '../lib/parse.js';
 import type { AnyCall, Collected, ObjectCandidate } from './collect.js';
 import { collect } from './collect.js';
 import type { HandlerTarget } from './handler.js';
@@ -485,9 +485,12 @@ export function exportsOf(module: PreparedModule): ModuleRecord | null {
 
 export type PrepareOutcome = { ok: true; module: PreparedModule } | { ok: false; error: string };
 
-/** Parses and walks one script; `budgetMs` bounds the walk (parsing itself cannot be interrupted). */
-export function prepareScript(file: string, text: string, budgetMs: number, functionScopes = new WeakMap<Node, Scope>()): PrepareOutcome {
-  const parsed = parseScript(file, text);
+/**
+ * Parses and walks one script; `budgetMs` bounds the walk (parsing itself cannot be interrupted). `parsed` is
+ * a tree another analyzer already made from this exact text.
+ */
+export function prepareScript(file: string, text: string, budgetMs: number, functionScopes = new WeakMap<Node, Scope>(), handed?: ParseOutcome): PrepareOutcome {
+  const parsed = handed ?? parseScript(file, text);
   if (!parsed.ok) return { ok: false, error: `could not parse ${file}: ${parsed.error}` };
   const collected = collect(parsed.ast, file, performance.now() + budgetMs, functionScopes);
   return { ok: true, module: { file, text, ast: parsed.ast, program: parsed.ast.program, collected, pattern: undefined } };
@@ -506,12 +509,7 @@ export function prepareJson(file: string, text: string, budgetMs: number): Prepa
   return { ok: true, module: { file, text: source, ast, program: undefined, collected, pattern: 'json' } };
 }
 
-/** Cheap test before parsing: a file without these words cannot define a tool the ways we read. */
-export function mayDefineTools(text: string): boolean {
-  if (/\.\s{0,20}tool\s{0,20}\(/.test(text)) return true;
-  if (!text.includes('description')) return false;
-  return /inputSchema|input_schema|parameters|schema|tools|registerTool|addTool/.test(text);
-}
+export { mayDefineTools } from '../lib/shared-parse.js';
 
 /** Parses and extracts one file on its own (no cross-module imports). */
 export function extractFromScript(file: string, text: string, options: ExtractOptions): ExtractOutcome {

@@ -5,7 +5,8 @@ import type { Finding } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { WorkspaceFile } from '../../core/workspace.js';
-import { isScriptFile } from '../lib/parse.js';
+import { MAX_PARSE_BYTES, isScriptFile } from '../lib/parse.js';
+import { NOT_TOOL_SURFACE, takeHandover, type TimedParse } from '../lib/shared-parse.js';
 import type { ToolHit } from './checks.js';
 import { MAX_CHECKED_CHARS, checkTools } from './checks.js';
 import type { PreparedModule } from './extract.js';
@@ -17,10 +18,10 @@ import type { Scope } from './scope.js';
 import { distinctVariants, mergeTools, toToolInfo } from './surface.js';
 
 export { TOOLS_RULES } from './rules.js';
+/** Files larger than this are not parsed; the reader's own text cap applies too, whichever is lower. */
+export { MAX_PARSE_BYTES } from '../lib/parse.js';
 
 const MiB = 1024 * 1024;
-/** Files larger than this are not parsed; the reader's own text cap applies too, whichever is lower. */
-export const MAX_PARSE_BYTES = 16 * MiB;
 /** Share of the analyzer's time limit after which remaining files are left out (partial, not a timeout). */
 const TIME_SHARE = 0.75;
 /** Wall-clock budget for one file: parsing cannot be interrupted, the walk and evaluation can. */
@@ -30,7 +31,7 @@ export const MAX_TOOLS = 2_000;
 /** Modules loaded only to answer imports must be small: they hold constants, not bundles. */
 const MAX_LINKED_MODULE_BYTES = 1 * MiB;
 /** Source kept alive for cross-module lookups, across all modules. */
-const MAX_RETAINED_BYTES = 64 * MiB;
+const MAX_RETAINED_BYTES = 4 * MiB;
 const LINK_ROUNDS = 2;
 /** Bytes of an oversized file read to decide whether skipping it hides tool definitions. */
 const OVERSIZE_SNIFF_BYTES = 64 * MiB;
@@ -103,8 +104,11 @@ class Run {
     this.error(file.path, `${file.path} is ${formatBytes(file.size)}, over the ${formatBytes(this.cap)} cap for parsing; not analysed`, relevant && !vendored);
   }
 
-  private prepare(file: WorkspaceFile, text: string): PreparedModule | undefined {
-    const outcome = isJsonFile(file) ? prepareJson(file.path, text, FILE_BUDGET_MS) : prepareScript(file.path, text, FILE_BUDGET_MS, this.functionScopes);
+  /** `handed` is the code analyzer's parse of this text, if it kept one. */
+  private prepare(file: WorkspaceFile, text: string, handed?: TimedParse): PreparedModule | undefined {
+    const outcome = isJsonFile(file)
+      ? prepareJson(file.path, text, FILE_BUDGET_MS)
+      : prepareScript(file.path, text, FILE_BUDGET_MS, this.functionScopes, handed?.outcome);
     if (!outcome.ok) {
       this.error(file.path, outcome.error, true);
       return undefined;
@@ -154,7 +158,7 @@ class Run {
 
   async analyseFile(file: WorkspaceFile): Promise<void> {
     // The per-file budget counts parsing too, so one huge bundle is cut short rather than waited for.
-    const started = performance.now();
+    let started = performance.now();
     if (file.size > this.cap) {
       await this.oversized(file);
       return;
@@ -164,7 +168,10 @@ class Run {
       const text = await this.read(file);
       if (text === undefined) return;
       if (!(isJsonFile(file) ? mayHoldToolList(text) : mayDefineTools(text))) return;
-      module = this.prepare(file, text);
+      const handed = isJsonFile(file) ? undefined : takeHandover(this.ctx.workspace, file.path, text);
+      // A parse made by the code analyzer is charged to this file's budget as if it had been made here.
+      if (handed !== undefined) started -= handed.ms;
+      module = this.prepare(file, text, handed);
       if (module === undefined) return;
     }
     const deadline = started + FILE_BUDGET_MS;
@@ -181,14 +188,8 @@ class Run {
   }
 }
 
-/**
- * Test code defines fixtures, not the server's surface, and node_modules holds other packages (both are
- * still read when a module of the package imports from them).
- */
-const NOT_SURFACE = /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|e2e|node_modules)\/|\.(?:test|spec)\.[cm]?[jt]sx?$/i;
-
 function candidateFiles(files: readonly WorkspaceFile[]): WorkspaceFile[] {
-  return files.filter((f) => !f.omitted && !NOT_SURFACE.test(f.path) && (isScriptFile(f.path) || isJsonFile(f)));
+  return files.filter((f) => !f.omitted && !NOT_TOOL_SURFACE.test(f.path) && (isScriptFile(f.path) || isJsonFile(f)));
 }
 
 function findingsOf(hits: readonly ToolHit[]): Finding[] {
@@ -246,7 +247,7 @@ async function analyze(ctx: AnalyzerContext): Promise<AnalyzerOutput> {
 
 export const toolsAnalyzer: Analyzer = {
   id: TOOLS_ANALYZER_ID,
-  version: 1,
+  version: 2,
   description:
     'The tool surface the server shows the model, extracted statically (MCP SDK calls, tool lists, JSON manifests): hidden instructions, concealment, requests for secrets, shadowing of other tools, invisible Unicode and ANSI escapes, side-channel parameters and annotations the code contradicts.',
   requirements: {},

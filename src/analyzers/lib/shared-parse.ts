@@ -1,0 +1,84 @@
+/**
+ * Parses handed from the code analyzer to the tools analyzer of the same workspace. Both read the scripts
+ * that define tools (a server's main file or its whole bundle), and parsing is most of what either spends on
+ * such a file: a bundle of several MiB takes seconds. The code analyzer keeps the parse of a file the tools
+ * analyzer will read; the tools analyzer takes it once, and it is gone.
+ *
+ * Only files that may define tools are kept, and only up to a byte budget, so the extra memory is at most one
+ * bundle's syntax tree. The cache is keyed by the workspace object the runner hands every analyzer, so it
+ * ends with the run. A kept parse is given out only for exactly the text it was made from.
+ */
+import type { Workspace } from '../../core/workspace.js';
+import { MAX_PARSE_BYTES, parseScript, type ParseOutcome } from './parse.js';
+
+/** A parse and the wall-clock time it took, so that a later user can charge it to its own budget. */
+export interface TimedParse {
+  outcome: ParseOutcome;
+  ms: number;
+}
+
+/** Source bytes whose syntax trees may be kept at once: one file at the parse cap (~150 MiB of heap). */
+export const MAX_KEPT_SOURCE_BYTES = MAX_PARSE_BYTES;
+
+interface Kept {
+  text: string;
+  parse: TimedParse;
+}
+
+class Handover {
+  readonly kept = new Map<string, Kept>();
+  bytes = 0;
+}
+
+const handovers = new WeakMap<Workspace, Handover>();
+
+/**
+ * Test code and other packages are not the server's surface; the tools analyzer skips them (they are still
+ * read when a module of the package imports from them).
+ */
+export const NOT_TOOL_SURFACE = /(?:^|\/)(?:__tests__|__mocks__|tests?|spec|e2e|node_modules)\/|\.(?:test|spec)\.[cm]?[jt]sx?$/i;
+
+/** Cheap test before parsing: a file without these words cannot define a tool the ways we read. */
+export function mayDefineTools(text: string): boolean {
+  if (/\.\s{0,20}tool\s{0,20}\(/.test(text)) return true;
+  if (!text.includes('description')) return false;
+  return /inputSchema|input_schema|parameters|schema|tools|registerTool|addTool/.test(text);
+}
+
+export function parseTimed(file: string, text: string): TimedParse {
+  const started = performance.now();
+  const outcome = parseScript(file, text);
+  return { outcome, ms: performance.now() - started };
+}
+
+/** Parses a script and keeps the result for the tools analyzer when it will read this file too. */
+export function parseForHandover(workspace: Workspace, file: string, text: string, maxKeptBytes = MAX_KEPT_SOURCE_BYTES): TimedParse {
+  const parse = parseTimed(file, text);
+  if (!parse.outcome.ok || NOT_TOOL_SURFACE.test(file) || !mayDefineTools(text)) return parse;
+  const handover = handovers.get(workspace) ?? new Handover();
+  if (handover.kept.has(file) || handover.bytes + text.length > maxKeptBytes) return parse;
+  handover.kept.set(file, { text, parse });
+  handover.bytes += text.length;
+  handovers.set(workspace, handover);
+  return parse;
+}
+
+/** The parse an earlier analyzer kept for exactly this text, handed over once; undefined otherwise. */
+export function takeHandover(workspace: Workspace, file: string, text: string): TimedParse | undefined {
+  const handover = handovers.get(workspace);
+  const kept = handover?.kept.get(file);
+  if (handover === undefined || kept === undefined) return undefined;
+  handover.kept.delete(file);
+  handover.bytes -= kept.text.length;
+  return kept.text === text ? kept.parse : undefined;
+}
+
+/** Bytes of source whose parses are waiting to be taken (tests). */
+export function keptBytes(workspace: Workspace): number {
+  return handovers.get(workspace)?.bytes ?? 0;
+}
+
+/** Drops whatever was kept for this workspace (the runner calls it when the last analyzer is done). */
+export function releaseHandovers(workspace: Workspace): void {
+  handovers.delete(workspace);
+}
