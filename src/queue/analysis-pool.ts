@@ -199,6 +199,15 @@ class ThreadPool implements AnalysisPool {
     return new Worker(this.#url, { resourceLimits, workerData: { engineThreads: this.size >= 2 ? 1 : undefined } });
   }
 
+  /** Out of heap is the package's size meeting our cap, and says which knob raises it. */
+  #crash(error: Error): AssayError {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      const cap = this.#maxHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+      return new AssayError('internal', `analysis ran out of memory: an analysis thread may use ${cap} MiB of heap (raise it with --worker-heap-mb)`, { cause: error });
+    }
+    return new AssayError('internal', `analysis worker crashed: ${error.message}`, { cause: error });
+  }
+
   /** Replaces a worker that was terminated or died, keeping its place (and its busy flag) in the pool. */
   #replace(slot: Slot): void {
     void slot.worker.terminate();
@@ -236,7 +245,7 @@ class ThreadPool implements AnalysisPool {
           reject(error);
         }
       };
-      const onError = (error: Error): void => fail(new AssayError('internal', `analysis worker crashed: ${error.message}`, { cause: error }));
+      const onError = (error: Error): void => fail(this.#crash(error));
       const onExit = (code: number): void => fail(new AssayError('internal', `analysis worker exited with code ${code}`));
       const onAbort = (): void => fail(abortReason(signal));
       worker.on('message', onMessage);
