@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import type { AnalysisPool } from './analysis-pool.js';
-import { createAnalysisPool, createInlinePool } from './analysis-pool.js';
+import { analyzersFor, createAnalysisPool, createInlinePool } from './analysis-pool.js';
+import { ANALYZERS } from '../analyzers/index.js';
+import { SignaturesAnalyzer } from '../analyzers/signatures/index.js';
 import { fetchForScan } from './scan-job.js';
 
 // The worker runs compiled code: dist/ is built by test/global-setup.ts.
@@ -93,5 +95,16 @@ describe('analysis pool', () => {
     } finally {
       await dispose();
     }
+  });
+
+  it('swaps in the signatures analyzer of the requested engine, made once per engine', () => {
+    expect(analyzersFor({})).toBeUndefined();
+    expect(analyzersFor({ signatureEngine: 'wasm' })).toBeUndefined();
+    const list = analyzersFor({ signatureEngine: 'yara-x' });
+    expect(list?.map((a) => a.id)).toEqual(ANALYZERS.map((a) => a.id));
+    const signatures = list?.find((a) => a.id === 'signatures');
+    expect(signatures).toBeInstanceOf(SignaturesAnalyzer);
+    expect((signatures as SignaturesAnalyzer).engineName).toBe('yara-x');
+    expect(analyzersFor({ signatureEngine: 'yara-x' })).toBe(list);
   });
 });

@@ -4,14 +4,14 @@ import type { Finding } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { FileType, WorkspaceFile } from '../../core/workspace.js';
-import { isScriptFile } from '../lib/parse.js';
-import { MAX_PARSE_BYTES } from '../lib/parse.js';
+import { MAX_PARSE_BYTES, isScriptFile } from '../lib/parse.js';
 import { parseForHandover } from '../lib/shared-parse.js';
 import { DEFAULT_FILE_BUDGET_MS, analyseSource } from './module.js';
 import { CODE_ANALYZER_ID, CODE_RULES, RULES } from './rules.js';
 
 export { CODE_RULES } from './rules.js';
 export { analyseSource } from './module.js';
+
 /** Largest file handed to the parser (the reader's own text cap applies too, whichever is lower). */
 export { MAX_PARSE_BYTES } from '../lib/parse.js';
 

@@ -486,8 +486,8 @@ export function exportsOf(module: PreparedModule): ModuleRecord | null {
 export type PrepareOutcome = { ok: true; module: PreparedModule } | { ok: false; error: string };
 
 /**
- * Parses and walks one script; `budgetMs` bounds the walk (parsing itself cannot be interrupted). `parsed` is
- * a tree another analyzer already made from this exact text.
+ * Parses and walks one script; `budgetMs` bounds the walk (parsing itself cannot be interrupted). `handed` is
+ * a parse another analyzer already made of this exact text.
  */
 export function prepareScript(file: string, text: string, budgetMs: number, functionScopes = new WeakMap<Node, Scope>(), handed?: ParseOutcome): PrepareOutcome {
   const parsed = handed ?? parseScript(file, text);
