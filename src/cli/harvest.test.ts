@@ -1,13 +1,17 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExitCode } from '../core/errors.js';
+import { YaraXEngine, availableEngines } from '../analyzers/signatures/engine/index.js';
 import { buildPackageTarball } from '../fetch/test-helpers/registry-server.js';
 import { openStore } from '../store/index.js';
 import { registerHarvest } from './harvest.js';
 import type { Io } from './io.js';
+
+const SIGNATURES = fileURLToPath(new URL('../../signatures', import.meta.url));
 
 let dir: string;
 beforeEach(() => {
@@ -84,6 +88,33 @@ describe('harvest command', () => {
     const result = await run(['--list', list, '--db', join(dir, 'w.db'), '--registry', 'http://127.0.0.1:9/', '--work-dir', work]);
     expect(result.out).toMatch(/scanned\s+1/);
     expect(readdirSync(work)).toEqual([]);
+  });
+
+  it('scans with the YARA-X engine when asked, where it is installed', async (context) => {
+    if (!(await availableEngines()).includes('yara-x')) {
+      context.skip('@litko/yara-x is not installed on this platform');
+      return;
+    }
+    const root = join(dir, 'srv-yarax');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'srv-yarax', version: '1.0.0' }));
+    writeFileSync(join(root, 'index.js'), readFileSync(join(SIGNATURES, 'exfiltration/samples/discord-webhook/match/hook.js')));
+    const list = join(dir, 'yarax.txt');
+    writeFileSync(list, `${root}\n`);
+    const db = join(dir, 'x.db');
+    const compile = vi.spyOn(YaraXEngine.prototype, 'compile');
+    const result = await run(['--list', list, '--db', db, '--registry', 'http://127.0.0.1:9/', '--yara-engine', 'yara-x']);
+    expect(compile).toHaveBeenCalled();
+    compile.mockRestore();
+    expect(result.out).toMatch(/scanned\s+1/);
+    const store = openStore(db);
+    try {
+      const report = store.latestScan('srv-yarax')?.report;
+      expect(report?.analyzers.find((a) => a.id === 'signatures')?.status).toBe('succeeded');
+      expect(report?.findings.map((f) => f.ruleId)).toContain('signatures/discord-webhook');
+    } finally {
+      store.close();
+    }
   });
 
   it('appends an alert line next to the db when a rescan turns worse', async () => {
