@@ -358,9 +358,11 @@ export function parseCgroupCounters(text: string): Pick<LimitUsage, 'pidsLimitHi
  * Reads the pids and OOM counters from inside the container. A saturated pids cap would refuse our own
  * exec, so the cap is raised a little first when the container is at it.
  */
-async function cgroupCounters(container: Dockerode.Container, usage: LimitUsage): Promise<Pick<LimitUsage, 'pidsLimitHits' | 'oomKills'>> {
-  if (usage.pids !== undefined && usage.pids.current >= usage.pids.limit - 2) {
-    await container.update(withAbort({ PidsLimit: usage.pids.limit + 16 }, callSignal(undefined, 5_000))).catch(() => undefined);
+async function cgroupCounters(container: Dockerode.Container, usage: LimitUsage, pidsLimit: number): Promise<Pick<LimitUsage, 'pidsLimitHits' | 'oomKills'>> {
+  // Without stats (the engine was slow to answer) the container may be at its cap all the same: raise it anyway.
+  const pids = usage.pids ?? { current: pidsLimit, limit: pidsLimit };
+  if (pids.current >= pids.limit - 2) {
+    await container.update(withAbort({ PidsLimit: pids.limit + 16 }, callSignal(undefined, 5_000))).catch(() => undefined);
   }
   const got = await execCapture(container, ['sh', '-c', `cat ${CGROUP_COUNTER_FILES.join(' ')} 2>/dev/null; exit 0`], 64 * 1024, 10_000);
   return got.ok ? parseCgroupCounters(got.data.toString('utf8')) : {};
@@ -555,7 +557,7 @@ export function runContainer(spec: ContainerSpec, options: RunOptions): SandboxR
       const stillRunning = timedOut || killedByHost;
       const exitCode = stillRunning ? undefined : await execExitCode(exec).catch(() => undefined);
       const stats = await limitUsage(c);
-      const usage: LimitUsage = { ...stats, ...(await cgroupCounters(c, stats)) };
+      const usage: LimitUsage = { ...stats, ...(await cgroupCounters(c, stats, limits.pids)) };
       const files: Record<string, Buffer> = {};
       const missingFiles: Record<string, string> = {};
       for (const file of spec.collect ?? []) {
