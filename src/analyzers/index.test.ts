@@ -3,12 +3,22 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RuleMetaSchema } from '../core/finding.js';
 import { WORKSPACE_RULES } from '../fetch/rules.js';
-import { ANALYZERS } from './index.js';
+import { ANALYZERS, withAnalyzer } from './index.js';
 
 // Shared code, not analyzers: test fixtures builders and the JavaScript parsing library.
 const HELPER_FOLDERS = new Set(['test-helpers', 'lib']);
 
 describe('the analyzer list', () => {
+  it('swaps one analyzer by id, keeping the order and leaving the others and the original list alone', () => {
+    const original = ANALYZERS.map((a) => a.id);
+    const replacement = { ...ANALYZERS[2]!, description: 'configured for this run' };
+    const swapped = withAnalyzer(ANALYZERS, replacement);
+    expect(swapped.map((a) => a.id)).toEqual(original);
+    expect(swapped[2]).toBe(replacement);
+    expect(swapped.filter((a, i) => a !== ANALYZERS[i])).toEqual([replacement]);
+    expect(ANALYZERS.map((a) => a.id)).toEqual(original);
+  });
+
   it('has one entry per analyzer folder, each id equal to its folder name', () => {
     const dir = fileURLToPath(new URL('.', import.meta.url));
     const folders = readdirSync(dir, { withFileTypes: true })

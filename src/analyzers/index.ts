@@ -14,3 +14,8 @@ export const ANALYZERS: readonly Analyzer[] = [manifestAnalyzer, codeAnalyzer, t
 export function analyzerById(id: string): Analyzer | undefined {
   return ANALYZERS.find((a) => a.id === id);
 }
+
+/** The list with the analyzer of the same id swapped for `replacement` (one configured for this run). */
+export function withAnalyzer(analyzers: readonly Analyzer[], replacement: Analyzer): Analyzer[] {
+  return analyzers.map((a) => (a.id === replacement.id ? replacement : a));
+}

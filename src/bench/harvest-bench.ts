@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ENGINE_NAMES, type EngineName } from '../analyzers/signatures/engine/types.js';
+import type { EngineName } from '../analyzers/signatures/engine/types.js';
+import { parseEngineName } from '../cli/signatures.js';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import { resolveRegistry } from '../fetch/registry-config.js';
 import { runHarvest } from '../queue/harvest.js';
@@ -33,7 +34,7 @@ function numberArg(flag: string): number | undefined {
 
 function engineArg(): EngineName | undefined {
   const text = argValue('--yara-engine');
-  return text === undefined ? undefined : z.enum(ENGINE_NAMES).parse(text);
+  return text === undefined ? undefined : parseEngineName(text);
 }
 
 /** Package names from a list file or a name/version TSV. */

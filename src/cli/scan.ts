@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { AssayError } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
-import { ANALYZERS } from '../analyzers/index.js';
-import { SANDBOX_ANALYZER_ID, createSandboxAnalyzer } from '../analyzers/sandbox/index.js';
+import { ANALYZERS, withAnalyzer } from '../analyzers/index.js';
+import { createSandboxAnalyzer } from '../analyzers/sandbox/index.js';
 import { requireEngine } from '../analyzers/signatures/compiled.js';
 import { createEngine } from '../analyzers/signatures/engine/index.js';
-import { SIGNATURES_ANALYZER_ID, createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
+import { createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
 import type { Analyzer } from '../core/analyzer.js';
 import { runScan } from '../queue/scan-job.js';
 import { formatJson } from '../report/json.js';
@@ -50,13 +50,12 @@ async function analyzersFor(flags: ScanFlags): Promise<readonly Analyzer[] | und
   const engine = parseEngineName(flags.yaraEngine ?? 'wasm');
   await requireEngine(engine, createEngine);
   const signatures = createSignaturesAnalyzer({ engine, dirs: ruleDirs(undefined, flags.signatures) });
-  return ANALYZERS.map((a) => (a.id === SIGNATURES_ANALYZER_ID ? signatures : a));
+  return withAnalyzer(ANALYZERS, signatures);
 }
 
 /** The analyzer list with the sandbox analyzer given the scan's registry. */
 function withSandbox(analyzers: readonly Analyzer[], registry: string | undefined): Analyzer[] {
-  const sandbox = createSandboxAnalyzer({ registry });
-  return analyzers.map((a) => (a.id === SANDBOX_ANALYZER_ID ? sandbox : a));
+  return withAnalyzer(analyzers, createSandboxAnalyzer({ registry }));
 }
 
 async function scan(spec: string, flags: ScanFlags, io: Io, signal: AbortSignal): Promise<ExitCode> {

@@ -89,7 +89,6 @@ export function createCachingReader(inner: WorkspaceReader, maxTextBytes: number
       return used;
     },
     async readText(file) {
-      if (file.size > maxTextBytes) return inner.readText(file);
       const entry = await whole(file);
       if (entry === undefined) return inner.readText(file);
       entry.text ??= entry.bytes.toString('utf8');

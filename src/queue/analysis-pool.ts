@@ -16,8 +16,8 @@ import { ReportSchema } from '../core/report.js';
 import { TargetSchema } from '../core/target.js';
 import { WorkspaceSchema } from '../core/workspace.js';
 import { abortReason } from '../fetch/workspace.js';
-import { ANALYZERS } from '../analyzers/index.js';
-import { SIGNATURES_ANALYZER_ID, createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
+import { ANALYZERS, withAnalyzer } from '../analyzers/index.js';
+import { createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
 import { ENGINE_NAMES, type EngineName } from '../analyzers/signatures/engine/types.js';
 import type { Analyzer } from '../core/analyzer.js';
 import { analyseWorkspace } from './scan-job.js';
@@ -106,8 +106,7 @@ export function analyzersFor(request: Pick<AnalysisRequest, 'signatureEngine'>):
   if (engine === undefined || engine === 'wasm') return undefined;
   let list = analyzerLists.get(engine);
   if (list === undefined) {
-    const signatures = createSignaturesAnalyzer({ engine });
-    list = ANALYZERS.map((a) => (a.id === SIGNATURES_ANALYZER_ID ? signatures : a));
+    list = withAnalyzer(ANALYZERS, createSignaturesAnalyzer({ engine }));
     analyzerLists.set(engine, list);
   }
   return list;
