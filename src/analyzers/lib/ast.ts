@@ -29,28 +29,36 @@ export function walk(root: Node, enter: (node: Node, ancestors: readonly Node[],
       return visited;
     },
   };
-  const stack: { node: Node; depth: number }[] = [{ node: root, depth: 0 }];
+  // Two parallel stacks rather than an object per node: large trees have millions of nodes.
+  const nodes: Node[] = [root];
+  const depths: number[] = [0];
   const ancestors: Node[] = [];
-  while (stack.length > 0 && !stopped) {
-    const item = stack.pop();
-    if (item === undefined) break;
-    ancestors.length = item.depth;
+  while (nodes.length > 0 && !stopped) {
+    const node = nodes.pop() as Node;
+    const depth = depths.pop() as number;
+    ancestors.length = depth;
     visited += 1;
-    enter(item.node, ancestors, control);
-    ancestors.push(item.node);
-    const children: Node[] = [];
-    for (const key of Object.keys(item.node)) {
+    enter(node, ancestors, control);
+    ancestors.push(node);
+    // Last child pushed first, so children come off the stack in key order.
+    const record = node as unknown as Record<string, unknown>;
+    const keys = Object.keys(node);
+    for (let k = keys.length - 1; k >= 0; k -= 1) {
+      const key = keys[k] as string;
       if (SKIP_KEYS.has(key)) continue;
-      const value = (item.node as unknown as Record<string, unknown>)[key];
+      const value = record[key];
       if (Array.isArray(value)) {
-        for (const child of value) if (isNode(child)) children.push(child);
+        for (let i = value.length - 1; i >= 0; i -= 1) {
+          const child: unknown = value[i];
+          if (isNode(child)) {
+            nodes.push(child);
+            depths.push(depth + 1);
+          }
+        }
       } else if (isNode(value)) {
-        children.push(value);
+        nodes.push(value);
+        depths.push(depth + 1);
       }
-    }
-    for (let i = children.length - 1; i >= 0; i -= 1) {
-      const child = children[i];
-      if (child) stack.push({ node: child, depth: item.depth + 1 });
     }
   }
 }

@@ -116,11 +116,16 @@ function looksLikeToolObject(node: ObjectExpression, inToolsArray: boolean, keye
  * The key under which an object sits in a map of tools (`{ list_tables: { … } }`). A map of tools has no
  * name or description of its own; an object that does is a record whose parts merely look tool-shaped.
  */
-function toolMapKey(parent: Node | undefined, grand: Node | undefined, child: Node): string | undefined {
+function toolMapKey(parent: Node | undefined, grand: Node | undefined, child: Node, recordLike: Map<Node, boolean>): string | undefined {
   if (parent?.type !== 'ObjectProperty' || parent.value !== child || grand?.type !== 'ObjectExpression') return undefined;
-  const siblings = ownKeys(grand);
-  if (siblings.has('name') || siblings.has('description')) return undefined;
-  return staticKey(parent.key, parent.computed);
+  // Asked once per child of the same object: remembered, or an object of n object values costs n² key lookups.
+  let record = recordLike.get(grand);
+  if (record === undefined) {
+    const siblings = ownKeys(grand);
+    record = siblings.has('name') || siblings.has('description');
+    recordLike.set(grand, record);
+  }
+  return record ? undefined : staticKey(parent.key, parent.computed);
 }
 
 /** One walk: scopes, bindings, and the calls and object literals that may define tools. */
@@ -129,6 +134,7 @@ export function collect(ast: Node, file: string, deadline: number, functionScope
   const scopeAt: Scope[] = [];
   const reassigned: { scope: Scope; name: string }[] = [];
   const out: Collected = { root, functionScopes, calls: [], objects: [], classes: [], truncated: false };
+  const recordLike = new Map<Node, boolean>();
   walk(ast, (node, ancestors, control) => {
     if ((control.visited & 1023) === 0 && performance.now() > deadline) {
       out.truncated = true;
@@ -166,7 +172,7 @@ export function collect(ast: Node, file: string, deadline: number, functionScope
       case 'ObjectExpression': {
         const inToolsArray = isToolsArrayElement(ancestors);
         const parent = ancestors[depth - 1];
-        const keyedAs = toolMapKey(parent, ancestors[depth - 2], node);
+        const keyedAs = toolMapKey(parent, ancestors[depth - 2], node, recordLike);
         if (out.objects.length < MAX_CANDIDATES && looksLikeToolObject(node, inToolsArray, keyedAs !== undefined)) {
           const candidate: ObjectCandidate = { node, scope, inToolsArray };
           if (parent?.type === 'VariableDeclarator' && parent.id.type === 'Identifier') candidate.declaredAs = parent.id.name;

@@ -139,6 +139,27 @@ describe('wasm engine resources', () => {
     expect(set.pool.recycles).toBeGreaterThanOrEqual(2);
   });
 
+  it('puts the starting heap back after every call, with the results of a heap left to grow', async () => {
+    const options = { size: 1, recycleCalls: 1000, heapLimitBytes: 1024 * 1024 * 1024 };
+    const restored = (await compile('wasm', RULES, options)) as WasmRuleSet;
+    const grown = (await compile('wasm', RULES, { ...options, restoreHeap: false })) as WasmRuleSet;
+    const sizes = { restored: [] as (number | undefined)[], grown: [] as (number | undefined)[] };
+    for (let round = 0; round < 6; round++) {
+      // A different file alone each round, then the whole set: batches, per-file scans and matches all run.
+      const files = [FILES[round % FILES.length] as ScanInput];
+      for (const input of [files, FILES]) {
+        const [a, b] = [await restored.scan(input), await grown.scan(input)];
+        expect(hits(a)).toEqual(hits(b));
+      }
+      sizes.restored.push(restored.pool.heapBytes);
+      sizes.grown.push(grown.pool.heapBytes);
+    }
+    expect(hits(await restored.scan(FILES))).toEqual(EXPECTED);
+    expect(restored.pool.recycles).toBe(0);
+    expect(sizes.restored.at(-1)).toBe(sizes.restored[0]);
+    expect(sizes.grown.at(-1)).toBeGreaterThan(sizes.grown[0] ?? 0);
+  });
+
   it('turns a call over the time limit into per-file errors, then recovers', async () => {
     const set = (await compile('wasm', [RULES[0] as RuleSource], { size: 1 })) as WasmRuleSet;
     const slow = new WasmEngine({ size: 1, callTimeoutMs: 1 });

@@ -34,6 +34,8 @@ export interface PoolOptions {
   heapLimitBytes?: number;
   /** Copy input into the wasm heap with one TypedArray.set instead of embind's byte loop (default true). */
   fastCopy?: boolean;
+  /** Put the instance's starting heap back after every call instead of letting it grow (default true). */
+  restoreHeap?: boolean;
 }
 
 export class WasmTimeoutError extends Error {
@@ -49,7 +51,7 @@ interface Slot {
   recycled: number;
 }
 
-interface Reply extends WasmReply { id: number; ok: boolean; error?: string; recycled: number; fastCopy?: boolean }
+interface Reply extends WasmReply { id: number; ok: boolean; error?: string; recycled: number; fastCopy?: boolean; heapBytes?: number }
 
 /** A few workers, each owning one libyara-wasm instance; calls queue until a worker is free. */
 export class WasmPool {
@@ -64,6 +66,8 @@ export class WasmPool {
   workersStarted = 0;
   /** Whether the last reply came from a worker running the bulk-copy build (undefined before any call). */
   fastCopyActive: boolean | undefined;
+  /** Size of the replying worker's wasm memory after its last call (undefined before any call). */
+  heapBytes: number | undefined;
 
   constructor(options: PoolOptions = {}) {
     this.opts = {
@@ -72,6 +76,7 @@ export class WasmPool {
       recycleCalls: options.recycleCalls ?? 60,
       heapLimitBytes: options.heapLimitBytes ?? 96 * 1024 * 1024,
       fastCopy: options.fastCopy ?? true,
+      restoreHeap: options.restoreHeap ?? true,
     };
     this.modulePath = createRequire(import.meta.url).resolve('libyara-wasm');
   }
@@ -129,7 +134,13 @@ export class WasmPool {
   private spawn(): Slot {
     const worker = new Worker(WASM_WORKER_SOURCE, {
       eval: true,
-      workerData: { modulePath: this.modulePath, recycleCalls: this.opts.recycleCalls, heapLimit: this.opts.heapLimitBytes, fastCopy: this.opts.fastCopy },
+      workerData: {
+        modulePath: this.modulePath,
+        recycleCalls: this.opts.recycleCalls,
+        heapLimit: this.opts.heapLimitBytes,
+        fastCopy: this.opts.fastCopy,
+        restoreHeap: this.opts.restoreHeap,
+      },
     });
     worker.unref();
     this.workersStarted++;
@@ -161,6 +172,7 @@ export class WasmPool {
     }
     slot.recycled = msg.recycled;
     if (msg.fastCopy !== undefined) this.fastCopyActive = msg.fastCopy;
+    if (msg.heapBytes !== undefined) this.heapBytes = msg.heapBytes;
     // An error the worker reported itself leaves it usable: it has already dropped its wasm instance.
     if (!msg.ok) throw new Error(`wasm engine error: ${msg.error ?? 'unknown'}`);
     return { rules: msg.rules, errors: msg.errors };

@@ -42,7 +42,25 @@ async function instance() {
     for (const l of process.listeners(e)) if (!before[i].includes(l)) process.removeListener(e, l);
   });
   calls = 0;
+  pristine = pristineCopy(mod.HEAPU8);
   return mod;
+}
+
+// Each run() leaves about 10 MB allocated in the wasm heap, so every call grew the memory into fresh pages, and
+// on a virtual machine the page faults cost more than the scan (ADR 0001, amendment 3). Nothing a call leaves
+// behind is needed by the next (each compiles its rules and scans alone), and the heap's allocator keeps its
+// state in the same memory: putting back the bytes the instance started with gives the next call a fresh
+// instance's heap in pages already mapped. The copy ends at the last non-zero byte; the rest is zeroed.
+let pristine = null;
+function pristineCopy(heap) {
+  let end = heap.length;
+  while (end > 0 && heap[end - 1] === 0) end--;
+  return heap.slice(0, end);
+}
+function restorePristine(m) {
+  const heap = m.HEAPU8;
+  heap.set(pristine);
+  heap.fill(0, pristine.length);
 }
 
 function fileIndex(starts, offset) {
@@ -102,10 +120,13 @@ parentPort.on('message', async (msg) => {
     const m = await instance();
     const res = m.run(msg.data, msg.rules);
     const out = collect(res, msg);
+    if (workerData.restoreHeap !== false) restorePristine(m);
     calls++;
-    // Each call leaves ~10 MB behind in the wasm heap; start a fresh instance well before the 2 GB wall.
+    const heapBytes = m.HEAP8.length;
+    // Without the restore each call leaves ~10 MB behind; either way a heap past the limit (one call that needed
+    // that much) and every recycleCalls-th call start a fresh instance, well before the 2 GB wall.
     if (calls >= workerData.recycleCalls || m.HEAP8.length >= workerData.heapLimit) { mod = null; recycled++; }
-    parentPort.postMessage({ id: msg.id, ok: true, rules: out.rules, errors: out.errors, recycled, fastCopy });
+    parentPort.postMessage({ id: msg.id, ok: true, rules: out.rules, errors: out.errors, recycled, fastCopy, heapBytes });
   } catch (err) {
     mod = null;
     recycled++;
