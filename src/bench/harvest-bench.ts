@@ -1,6 +1,6 @@
 /**
  * Harvest throughput: `node dist/bench/harvest-bench.js --list FILE [--registry URL] [--cache-dir DIR]
- * [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N] [--work-dir DIR] [--yara-engine wasm|yara-x]`. FILE holds npm package names, one a line (`npm:<name>` or a
+ * [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N] [--work-dir DIR] [--workspace-memory-bytes N] [--yara-engine wasm|yara-x]`. FILE holds npm package names, one a line (`npm:<name>` or a
  * bare name; `#` comments), or a `name<TAB>version` TSV with a header (the version is ignored). The names
  * go through the npm source, as `harvest --name` does, so each item carries its integrity before any fetch.
  *
@@ -82,6 +82,7 @@ async function child(): Promise<void> {
       fetchConcurrency: numberArg('--fetch-concurrency'),
       workerHeapMb: numberArg('--worker-heap-mb'),
       tmpDir: argValue('--work-dir'),
+      workspaceMemoryBytes: numberArg('--workspace-memory-bytes'),
       signatureEngine: engineArg(),
       onEvent: (e) => {
         if (e.type === 'job-done') perPackageMs.push(e.ms);
@@ -136,13 +137,13 @@ async function main(): Promise<void> {
     return;
   }
   const file = argValue('--list');
-  if (file === undefined) throw new Error('usage: harvest-bench --list FILE [--registry URL] [--cache-dir DIR] [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N] [--work-dir DIR] [--yara-engine wasm|yara-x]');
+  if (file === undefined) throw new Error('usage: harvest-bench --list FILE [--registry URL] [--cache-dir DIR] [--concurrency N] [--fetch-concurrency N] [--worker-heap-mb N] [--work-dir DIR] [--workspace-memory-bytes N] [--yara-engine wasm|yara-x]');
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const cacheDir = path.resolve(argValue('--cache-dir') ?? path.join(root, '.bench-cache', 'harvest-archives'));
   mkdirSync(cacheDir, { recursive: true });
   const registry = await resolveRegistry({ explicit: argValue('--registry') });
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'assay-harvest-bench-'));
-  const passOn = ['--concurrency', '--fetch-concurrency', '--worker-heap-mb', '--work-dir', '--yara-engine'].flatMap((flag) => {
+  const passOn = ['--concurrency', '--fetch-concurrency', '--worker-heap-mb', '--work-dir', '--workspace-memory-bytes', '--yara-engine'].flatMap((flag) => {
     const value = argValue(flag);
     return value === undefined ? [] : [flag, value];
   });

@@ -73,9 +73,17 @@ describe('harvest command', () => {
     [['--worker-heap-mb', '-5'], /--worker-heap-mb expects a positive whole number/],
     [['--work-dir', '/nonexistent/assay-work'], /--work-dir \/nonexistent\/assay-work: .*ENOENT/],
     [['--work-dir', '/etc/hostname'], /--work-dir \/etc\/hostname is not a directory/],
+    [['--workspace-memory', 'lots'], /--workspace-memory expects a size such as 96MiB, or 0 to always unpack to disk, got "lots"/],
+    [['--workspace-memory', '-1'], /--workspace-memory expects a size/],
   ])('rejects %j', async (args, message) => {
     const list = listOf(['srv-x']);
     await expect(run(['--list', list, '--db', join(dir, 'c.db'), '--registry', 'http://127.0.0.1:9/', ...args])).rejects.toThrow(message);
+  });
+
+  it.each(['0', '16MiB'])('takes --workspace-memory %s', async (size) => {
+    const list = listOf(['srv-memory']);
+    const result = await run(['--list', list, '--db', join(dir, `m${size}.db`), '--registry', 'http://127.0.0.1:9/', '--workspace-memory', size]);
+    expect(result.out).toMatch(/scanned\s+1/);
   });
 
   it('unpacks archives under --work-dir and leaves nothing behind there', async () => {

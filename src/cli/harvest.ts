@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import { AssayError, EXIT, errorMessage } from '../core/errors.js';
 import type { ExitCode } from '../core/errors.js';
 import type { Report } from '../core/report.js';
+import { formatBytes, parseSize } from '../core/limits.js';
 import { escapeTerminal } from '../core/text.js';
 import { resolveRegistry } from '../fetch/registry-config.js';
 import { alertFor, formatAlertLine } from '../queue/alerts.js';
 import type { HarvestEvent, HarvestSummary } from '../queue/harvest.js';
-import { runHarvest } from '../queue/harvest.js';
+import { DEFAULT_WORKSPACE_MEMORY_BYTES, runHarvest } from '../queue/harvest.js';
 import { sourcesFromOptions } from '../sources/index.js';
 import { openStore } from '../store/index.js';
 import type { Io } from './io.js';
@@ -43,6 +44,7 @@ interface HarvestFlags extends LimitFlags {
   workDir?: string;
   yaraEngine?: string;
   workerHeapMb?: string;
+  workspaceMemory?: string;
 }
 
 const DEFAULT_JOB_TIMEOUT_S = 600;
@@ -54,6 +56,14 @@ function positiveInt(flag: string, value: string | undefined): number | undefine
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new AssayError('usage', `${flag} expects a positive whole number, got "${value}"`);
   return n;
+}
+
+function memoryOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '0') return 0;
+  const bytes = parseSize(value);
+  if (bytes === undefined) throw new AssayError('usage', `--workspace-memory expects a size such as 96MiB, or 0 to always unpack to disk, got "${value}"`);
+  return bytes;
 }
 
 function sinceOption(value: string | undefined): Date | undefined {
@@ -141,6 +151,7 @@ async function harvest(flags: HarvestFlags, io: Io, signal: AbortSignal): Promis
   const registry = await registryFor(flags);
   const workDir = workDirOption(flags.workDir);
   const workerHeapMb = positiveInt('--worker-heap-mb', flags.workerHeapMb);
+  const workspaceMemoryBytes = memoryOption(flags.workspaceMemory);
   const signatureEngine = flags.yaraEngine === undefined ? undefined : parseEngineName(flags.yaraEngine);
   if (signatureEngine !== undefined) await requireEngine(signatureEngine, createEngine);
   const sources = sourcesFromOptions({
@@ -181,6 +192,7 @@ async function harvest(flags: HarvestFlags, io: Io, signal: AbortSignal): Promis
       cacheDir: flags.cacheDir,
       ...(workDir !== undefined ? { tmpDir: workDir } : {}),
       ...(workerHeapMb !== undefined ? { workerHeapMb } : {}),
+      ...(workspaceMemoryBytes !== undefined ? { workspaceMemoryBytes } : {}),
       ...(signatureEngine !== undefined ? { signatureEngine } : {}),
       ...(flags.sandbox === true ? { capabilities: { network: true, docker: true } } : {}),
       onEvent: (event) => {
@@ -226,7 +238,8 @@ export function registerHarvest(program: Command, io: Io, signal: AbortSignal, s
     .option('--alerts <file>', 'append release alerts here as JSON lines (default: alerts.jsonl next to the db)')
     .option('--log-format <format>', 'text (progress on stderr) or json (pino lines on stderr)', 'text')
     .option('--cache-dir <dir>', 'keep fetched archives here between harvests')
-    .option('--work-dir <dir>', 'unpack workspaces here (default: the system temp dir; a tmpfs such as /dev/shm is fastest)')
+    .option('--work-dir <dir>', 'unpack workspaces here when they are not held in memory (default: the system temp dir)')
+    .option('--workspace-memory <size>', `unpacked packages held in memory at once; 0 unpacks every package to disk (default ${formatBytes(DEFAULT_WORKSPACE_MEMORY_BYTES)})`)
     .option('--yara-engine <engine>', 'signature engine: wasm (default) or yara-x')
     .option('--worker-heap-mb <n>', `heap of one analysis thread in MiB (default ${DEFAULT_WORKER_HEAP_MB})`)
     .option('--sandbox', 'also run each server in a throwaway container (needs Docker; see mcp-assay sandbox doctor)')

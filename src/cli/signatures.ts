@@ -20,7 +20,7 @@ import type { ExitCode } from '../core/errors.js';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import { escapeTerminal, truncateText } from '../core/text.js';
 import { fetchWorkspace } from '../fetch/index.js';
-import { createWorkspaceReader } from '../fetch/reader.js';
+import { readerFor } from '../fetch/reader.js';
 import { parseTargetSpec } from '../sources/spec.js';
 import type { Target } from '../core/target.js';
 import { openArchiveCache } from '../fetch/archive-cache.js';
@@ -248,7 +248,7 @@ async function huntTarget(spec: string, target: Target, library: RuleLibrary, en
   try {
     const analyzer = createSignaturesAnalyzer({ library, engine, engineFactory: deps.engineFactory });
     const limits = { ...DEFAULT_ANALYZER_LIMITS, timeoutMs: 10 * 60_000 };
-    const result = await runAnalyzer(analyzer, { workspace: made.workspace, reader: createWorkspaceReader(made.workspace.root, limits), limits }, { signal, capabilities: { network: false, docker: false } });
+    const result = await runAnalyzer(analyzer, { workspace: made.workspace, reader: readerFor(made.workspace, made.contents, limits), limits }, { signal, capabilities: { network: false, docker: false } });
     const matches = result.findings.map((f) => ({
       rule: f.ruleId.slice(f.ruleId.indexOf('/') + 1),
       file: f.location?.file ?? '',

@@ -39,8 +39,11 @@ export const WorkspaceFileSchema = z.object({
 export type WorkspaceFile = z.infer<typeof WorkspaceFileSchema>;
 
 export const WorkspaceSchema = z.object({
-  /** Absolute path of the unpacked, read-only directory. */
-  root: z.string().min(1),
+  /**
+   * Absolute path of the unpacked, read-only directory. Absent when the workspace is held in memory (a harvest
+   * without the sandbox, ADR 0002): its files then travel beside it as WorkspaceContents.
+   */
+  root: z.string().min(1).optional(),
   target: TargetSchema,
   name: z.string().optional(),
   version: z.string().optional(),
@@ -68,4 +71,21 @@ const DATA_ONLY_TYPES: ReadonlySet<FileType> = new Set(['image', 'binary']);
 /** True when part of the package that matters was not seen: a cap stopped the workspace, or a file that matters was left out. */
 export function workspaceIsIncomplete(workspace: Pick<Workspace, 'incomplete' | 'files'>): boolean {
   return workspace.incomplete || workspace.files.some((f) => f.omitted === true && !DATA_ONLY_TYPES.has(f.type));
+}
+
+/** The bytes of a workspace held in memory, by workspace path: every listed file that was not omitted. */
+export const WorkspaceContentsSchema = z.map(z.string(), z.instanceof(Uint8Array));
+export type WorkspaceContents = ReadonlyMap<string, Uint8Array>;
+
+/** Why `contents` cannot be the bytes of `workspace` (a file missing, extra or of another size), if it cannot. */
+export function contentsMismatch(workspace: Pick<Workspace, 'files'>, contents: WorkspaceContents): string | undefined {
+  let kept = 0;
+  for (const file of workspace.files) {
+    if (file.omitted === true) continue;
+    kept += 1;
+    const bytes = contents.get(file.path);
+    if (bytes === undefined) return `${file.path} is listed but has no contents`;
+    if (bytes.length !== file.size) return `${file.path} is listed with ${file.size} bytes but has ${bytes.length}`;
+  }
+  return contents.size === kept ? undefined : `the contents hold ${contents.size - kept} file(s) the workspace does not list`;
 }

@@ -11,6 +11,7 @@ import type { Target } from '../core/target.js';
 import type { Workspace } from '../core/workspace.js';
 import { checkEntryPath, detectArchiveFormat } from './extract.js';
 import { buildTar, buildTgz, encodeEntry, type TarEntry, tarHeader, TYPE } from './test-helpers/tar-builder.js';
+import { rootOf } from './test-helpers/expect.js';
 import { type MadeWorkspace, workspaceFromArchive } from './workspace.js';
 
 const TARGET: Target = { kind: 'tarball', spec: 'fixture.tgz' };
@@ -99,7 +100,7 @@ describe('hostile paths', () => {
     const [finding] = findingsOf(ws, 'workspace/path-traversal-entry');
     expect(finding).toMatchObject({ kind: 'threat', severity: 'high', analyzer: 'workspace', evidence: raw });
     expect(finding?.location?.file).toBe(raw);
-    expect(existsSync(path.resolve(ws.root, raw))).toBe(false);
+    expect(existsSync(path.resolve(rootOf(ws), raw))).toBe(false);
     expect(ws.incomplete).toBe(false);
   });
 
@@ -174,7 +175,7 @@ describe('links, devices and unknown entries', () => {
       'package/copy => package/package.json',
     ]);
     expect(links.every((f) => f.kind === 'capability' && f.severity === 'low')).toBe(true);
-    for (const name of ['etc', 'up', 'passwd', 'copy']) expect(existsSync(path.join(ws.root, name))).toBe(false);
+    for (const name of ['etc', 'up', 'passwd', 'copy']) expect(existsSync(path.join(rootOf(ws), name))).toBe(false);
   });
 
   it('writes a file "through" a refused link inside the workspace, never outside', async () => {
@@ -186,9 +187,9 @@ describe('links, devices and unknown entries', () => {
       { path: 'package/y/g', body: 'also' },
     ]);
     expect(paths(ws)).toEqual(['package.json', 'x/f', 'y/g']);
-    const x = await lstat(path.join(ws.root, 'x'));
+    const x = await lstat(path.join(rootOf(ws), 'x'));
     expect(x.isDirectory() && !x.isSymbolicLink()).toBe(true);
-    expect(await readFile(path.join(ws.root, 'x', 'f'), 'utf8')).toBe('through the link');
+    expect(await readFile(path.join(rootOf(ws), 'x', 'f'), 'utf8')).toBe('through the link');
     expect(findingsOf(ws, 'workspace/link-entry')).toHaveLength(2);
   });
 
@@ -200,7 +201,7 @@ describe('links, devices and unknown entries', () => {
     const ws = await extract([MANIFEST, { path: 'package/dev', type }]);
     expect(paths(ws)).toEqual(['package.json']);
     expect(findingsOf(ws, 'workspace/special-entry')).toMatchObject([{ kind: 'threat', severity: 'medium' }]);
-    expect(existsSync(path.join(ws.root, 'dev'))).toBe(false);
+    expect(existsSync(path.join(rootOf(ws), 'dev'))).toBe(false);
   });
 
   it.each([
@@ -229,7 +230,7 @@ describe('layout', () => {
       { path: 'repo-1a2b3c/src/index.ts', body: 'export {}' },
     ]);
     expect(paths(ws)).toEqual(['package.json', 'src/index.ts']);
-    expect(path.basename(ws.root)).toBe('repo-1a2b3c');
+    expect(path.basename(rootOf(ws))).toBe('repo-1a2b3c');
     expect(ws.name).toBe('gh');
     expect(ws.findings).toEqual([]);
   });
@@ -259,7 +260,7 @@ describe('duplicates', () => {
       { path: 'package/index.js', body: 'require("child_process").exec("curl evil")' },
     ]);
     expect(paths(ws)).toEqual(['index.js', 'package.json']);
-    expect(await readFile(path.join(ws.root, 'index.js'), 'utf8')).toContain('curl evil');
+    expect(await readFile(path.join(rootOf(ws), 'index.js'), 'utf8')).toContain('curl evil');
     expect(ws.files.find((f) => f.path === 'index.js')?.size).toBe(42);
     expect(findingsOf(ws, 'workspace/duplicate-entry')).toMatchObject([{ kind: 'threat', location: { file: 'index.js' } }]);
   });
@@ -320,7 +321,7 @@ describe('caps', () => {
     const [finding] = findingsOf(ws, 'workspace/file-count-limit');
     expect(finding?.message).toContain('file-count cap of 4');
     expect(finding?.message).toContain('--max-files');
-    expect(await readdir(ws.root)).toHaveLength(4);
+    expect(await readdir(rootOf(ws))).toHaveLength(4);
   });
 
   it('lists a file over maxFileBytes as omitted and keeps the rest', async () => {
@@ -332,7 +333,7 @@ describe('caps', () => {
       { path: 'package.json', size: 36, type: 'json' },
       { path: 'z.js', size: 1, type: 'javascript' },
     ]);
-    expect(existsSync(path.join(ws.root, 'huge.bin'))).toBe(false);
+    expect(existsSync(path.join(rootOf(ws), 'huge.bin'))).toBe(false);
     expect(ws.incomplete).toBe(false);
     expect(ws.totalBytes).toBe(37);
     const [finding] = findingsOf(ws, 'workspace/file-too-large');
@@ -346,7 +347,7 @@ describe('caps', () => {
       { maxUnpackedBytes: 50_000 },
     );
     expect(paths(ws)).toEqual(['a.js', 'package.json']);
-    expect(existsSync(path.join(ws.root, 'big.bin'))).toBe(false);
+    expect(existsSync(path.join(rootOf(ws), 'big.bin'))).toBe(false);
     expect(ws.incomplete).toBe(true);
     const [finding] = findingsOf(ws, 'workspace/unpacked-size-limit');
     expect(finding?.message).toContain('50000 bytes');

@@ -111,11 +111,33 @@ interface FileRecord {
   omitted: boolean;
 }
 
+/** One file being written by a sink. */
+export interface SinkFile {
+  write(chunk: Buffer): void;
+  /** The body is whole: keep it (read-only). */
+  finish(): void;
+  /** Drop what was written. */
+  discard(): void;
+}
+
+/**
+ * Where accepted entries go: a directory (the default) or memory. Paths are archive paths already checked by
+ * `checkEntryPath`, as components. A method may throw a file-system error with a `code` (a name that collides or
+ * is too long), which refuses the one entry; any other error stops the extraction.
+ */
+export interface ExtractSink {
+  makeDir(parts: readonly string[]): void;
+  /** Called before any byte of the body arrives, with the size its header declares. */
+  createFile(parts: readonly string[], size: number): SinkFile;
+  /** Removes a kept file (a later entry of the same name replaces it). */
+  removeFile(parts: readonly string[]): void;
+}
+
 /** The file entry being written (or drained, when over the single-file cap). */
 interface CurrentFile {
   path: string;
-  abs: string;
-  fd: number | undefined;
+  parts: string[];
+  out: SinkFile | undefined;
   size: number;
   received: number;
   head: Buffer[];
@@ -127,15 +149,50 @@ function writeAll(fd: number, chunk: Buffer): void {
   while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
 }
 
+/**
+ * Writes below `dest`, synchronously inside the parser's events, so the state on disk always matches what has been
+ * parsed. Only regular files and directories are created; every path component is one this sink made itself.
+ */
+export function directorySink(dest: string): ExtractSink {
+  return {
+    makeDir(parts) {
+      mkdirSync(path.join(dest, ...parts), { mode: 0o700 });
+    },
+    createFile(parts) {
+      const abs = path.join(dest, ...parts);
+      const fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      let open = true;
+      return {
+        write: (chunk) => writeAll(fd, chunk),
+        finish: () => {
+          fchmodSync(fd, FILE_MODE);
+          open = false;
+          closeSync(fd);
+        },
+        discard: () => {
+          try {
+            if (open) closeSync(fd);
+          } finally {
+            open = false;
+            unlinkSync(abs);
+          }
+        },
+      };
+    },
+    removeFile(parts) {
+      unlinkSync(path.join(dest, ...parts));
+    },
+  };
+}
+
 function isZlibError(error: unknown): error is Error {
   if (!(error instanceof Error) || !('code' in error)) return false;
   return typeof error.code === 'string' && error.code.startsWith('Z_');
 }
 
 /**
- * Writes accepted entries of one archive below `dest`, synchronously inside the parser's events, so the
- * state on disk always matches what has been parsed and a cap can stop between any two chunks. Only
- * regular files and directories are created; every path component is one this class made itself.
+ * Hands the accepted entries of one archive to a sink, synchronously inside the parser's events, so a cap can
+ * stop between any two chunks and what the sink holds always matches what has been parsed.
  */
 class Extractor {
   readonly findings = new FindingCollector();
@@ -148,7 +205,7 @@ class Extractor {
   #current: CurrentFile | undefined;
 
   constructor(
-    private readonly dest: string,
+    private readonly sink: ExtractSink,
     private readonly limits: WorkspaceLimits,
   ) {}
 
@@ -197,7 +254,7 @@ class Extractor {
       this.#endFile(current);
       return;
     }
-    if (current.fd === undefined) this.#record(current, true);
+    if (current.out === undefined) this.#record(current, true);
     this.#discardCurrent();
   }
 
@@ -257,7 +314,7 @@ class Extractor {
         return false;
       }
       try {
-        mkdirSync(path.join(this.dest, ...parts.slice(0, i)), { mode: 0o700 });
+        this.sink.makeDir(parts.slice(0, i));
       } catch (error) {
         if (!this.#refusedByFileSystem(entry, relative, error)) throw error;
         return false;
@@ -302,7 +359,6 @@ class Extractor {
       return;
     }
     if (!this.#ensureDir(entry, parts.slice(0, -1))) return;
-    const abs = path.join(this.dest, ...parts);
     if (existing !== undefined) {
       // Last entry wins, as npm does; the earlier copy is what a reviewer of the listing may have seen.
       this.findings.add({
@@ -312,19 +368,19 @@ class Extractor {
         evidence: entry.path,
         message: `${relative} appears more than once in the archive; the last copy was kept.`,
       });
-      if (!existing.omitted) unlinkSync(abs);
+      if (!existing.omitted) this.sink.removeFile(parts);
       this.files.delete(relative);
     }
-    let fd: number | undefined;
+    let out: SinkFile | undefined;
     if (entry.size <= this.limits.maxFileBytes) {
       try {
-        fd = openSync(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        out = this.sink.createFile(parts, entry.size);
       } catch (error) {
         if (!this.#refusedByFileSystem(entry, relative, error)) throw error;
         return;
       }
     }
-    const current: CurrentFile = { path: relative, abs, fd, size: entry.size, received: 0, head: [], headBytes: 0 };
+    const current: CurrentFile = { path: relative, parts, out, size: entry.size, received: 0, head: [], headBytes: 0 };
     this.#current = current;
     entry.on('end', () => this.#guard(() => this.#endFile(current)));
     entry.on('data', (chunk: Buffer) => this.#guard(() => this.#data(current, chunk)));
@@ -347,7 +403,7 @@ class Extractor {
       current.head.push(Buffer.from(part));
       current.headBytes += part.length;
     }
-    if (current.fd !== undefined) writeAll(current.fd, chunk);
+    current.out?.write(chunk);
   }
 
   #endFile(current: CurrentFile): void {
@@ -357,11 +413,8 @@ class Extractor {
       this.#discardCurrent();
       return;
     }
-    if (current.fd !== undefined) {
-      fchmodSync(current.fd, FILE_MODE);
-      closeSync(current.fd);
-    }
-    this.#record(current, current.fd === undefined);
+    current.out?.finish();
+    this.#record(current, current.out === undefined);
     this.#current = undefined;
   }
 
@@ -374,12 +427,7 @@ class Extractor {
   #discardCurrent(): void {
     const current = this.#current;
     this.#current = undefined;
-    if (current?.fd === undefined) return;
-    try {
-      closeSync(current.fd);
-    } finally {
-      unlinkSync(current.abs);
-    }
+    current?.out?.discard();
   }
 }
 
@@ -492,9 +540,25 @@ export async function extractArchive(
   dest: string,
   options: ExtractOptions,
 ): Promise<ExtractResult> {
+  const listing = await extractToSink(source, directorySink(dest), options);
+  const top = listing.top;
+  return { ...listing.result, root: top === undefined ? dest : path.join(dest, top) };
+}
+
+/** What extracting into any sink produced; `top` is the shared top-level folder that was stripped, if any. */
+export interface SinkExtraction {
+  result: Omit<ExtractResult, 'root'>;
+  top: string | undefined;
+}
+
+/**
+ * Extracts a gzip or plain tar stream into a sink, applying the hostile-input rules and caps. Throws
+ * AssayError('invalidInput') on a corrupt or truncated archive; the caller owns what the sink holds.
+ */
+export async function extractToSink(source: AsyncIterable<Uint8Array>, sink: ExtractSink, options: ExtractOptions): Promise<SinkExtraction> {
   const { limits, signal } = options;
   signal.throwIfAborted();
-  const extractor = new Extractor(dest, limits);
+  const extractor = new Extractor(sink, limits);
   let unpacked = 0;
   let cutBySize = false;
   const stream = await openTarStream(source, signal);
@@ -536,10 +600,10 @@ export async function extractArchive(
     extractor.finishCut();
     extractor.throwIfFailed();
   }
-  return summarise(extractor, dest, unpacked, cutBySize || extractor.stopped !== undefined);
+  return summarise(extractor, unpacked, cutBySize || extractor.stopped !== undefined);
 }
 
-function summarise(extractor: Extractor, dest: string, unpacked: number, incomplete: boolean): ExtractResult {
+function summarise(extractor: Extractor, unpacked: number, incomplete: boolean): SinkExtraction {
   const top = sharedTopFolder(extractor.files.keys(), extractor.dirs);
   const strip = (file: string): string => (top !== undefined && file.startsWith(`${top}/`) ? file.slice(top.length + 1) : file);
   if (top === undefined && extractor.files.size > 0) {
@@ -558,13 +622,15 @@ function summarise(extractor: Extractor, dest: string, unpacked: number, incompl
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return {
-    root: top === undefined ? dest : path.join(dest, top),
-    files,
-    totalBytes,
-    findings: extractor.findings.findings(strip),
-    incomplete,
-    directories: [...extractor.dirs],
-    refused: extractor.refused,
-    unpackedBytes: unpacked,
+    top,
+    result: {
+      files,
+      totalBytes,
+      findings: extractor.findings.findings(strip),
+      incomplete,
+      directories: [...extractor.dirs],
+      refused: extractor.refused,
+      unpackedBytes: unpacked,
+    },
   };
 }

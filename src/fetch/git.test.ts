@@ -13,7 +13,7 @@ import { fetchGit } from './git.js';
 import { git, makeBareRepo } from './test-helpers/git-repo.js';
 import type { BareRepo } from './test-helpers/git-repo.js';
 import type { FetchContext, MadeWorkspace } from './workspace.js';
-import { closedLoopbackPort, expectAssayError } from './test-helpers/expect.js';
+import { closedLoopbackPort, expectAssayError, rootOf } from './test-helpers/expect.js';
 
 let tmp = '';
 let repo: BareRepo;
@@ -63,12 +63,12 @@ function gitTarget(url: string, ref?: string): Target {
 
 async function fileText(made: MadeWorkspace, rel: string): Promise<string> {
   expect(made.workspace.files.map((f) => f.path)).toContain(rel);
-  return readFile(path.join(made.workspace.root, rel), 'utf8');
+  return readFile(path.join(rootOf(made.workspace), rel), 'utf8');
 }
 
 /** The clone keeps its git metadata beside the work tree: `git/` next to `tree/`. */
 function gitDirOf(made: MadeWorkspace): string {
-  return path.join(path.dirname(made.workspace.root), 'git');
+  return path.join(path.dirname(rootOf(made.workspace)), 'git');
 }
 
 describe('fetchGit', () => {
@@ -102,7 +102,7 @@ describe('fetchGit', () => {
     const made = await fetchGit(gitTarget(repo.url), ctx());
     try {
       expect(existsSync(path.join(gitDirOf(made), 'shallow'))).toBe(true);
-      expect(git(made.workspace.root, '--git-dir', gitDirOf(made), 'rev-list', '--count', 'HEAD')).toBe('1');
+      expect(git(rootOf(made.workspace), '--git-dir', gitDirOf(made), 'rev-list', '--count', 'HEAD')).toBe('1');
       expect(made.workspace.files.some((f) => f.path === '.git' || f.path.startsWith('.git/'))).toBe(false);
     } finally {
       await made.dispose();
@@ -111,7 +111,7 @@ describe('fetchGit', () => {
 
   it('removes the clone on dispose', async () => {
     const made = await fetchGit(gitTarget(repo.url), ctx());
-    const cloneRoot = path.dirname(made.workspace.root);
+    const cloneRoot = path.dirname(rootOf(made.workspace));
     expect(existsSync(cloneRoot)).toBe(true);
     await made.dispose();
     expect(existsSync(cloneRoot)).toBe(false);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Workspace } from '../core/workspace.js';
+import type { Workspace, WorkspaceContents } from '../core/workspace.js';
 import { BINARY_EXECUTABLE_TYPES } from '../core/workspace.js';
 import { resolveInside } from './reader.js';
 
@@ -29,11 +29,19 @@ export async function sha256Of(root: string, relative: string, signal: AbortSign
  * Hashes of the executables identified by content (ELF, PE, Mach-O, wasm), so a report names each binary
  * it found precisely enough to look it up elsewhere. Omitted files were never written, so have no hash.
  */
-export async function hashExecutables(workspace: Workspace, signal: AbortSignal): Promise<Map<string, string>> {
+export async function hashExecutables(workspace: Workspace, signal: AbortSignal, contents?: WorkspaceContents): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
   for (const file of workspace.files) {
     if (file.omitted || !BINARY_EXECUTABLE_TYPES.has(file.type)) continue;
-    hashes.set(file.path, await sha256Of(workspace.root, file.path, signal));
+    signal.throwIfAborted();
+    hashes.set(file.path, await hashOne(workspace, file.path, signal, contents));
   }
   return hashes;
+}
+
+async function hashOne(workspace: Workspace, relative: string, signal: AbortSignal, contents: WorkspaceContents | undefined): Promise<string> {
+  const bytes = contents?.get(relative);
+  if (bytes !== undefined) return createHash('sha256').update(bytes).digest('hex');
+  if (workspace.root === undefined) throw new Error(`${relative} is not in the workspace`);
+  return sha256Of(workspace.root, relative, signal);
 }

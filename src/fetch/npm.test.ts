@@ -14,7 +14,7 @@ import type { NpmFetchOptions } from './npm.js';
 import { buildPackageTarball, sha512Integrity, startRegistryServer } from './test-helpers/registry-server.js';
 import type { FakePackage, FakeRegistry } from './test-helpers/registry-server.js';
 import type { FetchContext } from './workspace.js';
-import { closedLoopbackPort, expectAssayError } from './test-helpers/expect.js';
+import { closedLoopbackPort, expectAssayError, rootOf } from './test-helpers/expect.js';
 
 let tmp = '';
 let registry: FakeRegistry;
@@ -120,7 +120,7 @@ describe('fetchNpm', () => {
       expect(ws.integrity).toBe(integrities[`${name}@${expected}`]);
       const main = ws.files.find((f) => f.path.endsWith('index.js'));
       expect(main).toBeDefined();
-      const content = await readFile(path.join(ws.root, main?.path ?? ''), 'utf8');
+      const content = await readFile(path.join(rootOf(ws), main?.path ?? ''), 'utf8');
       expect(content).toContain(`'${expected}'`);
     } finally {
       await made.dispose();
@@ -179,7 +179,7 @@ describe('fetchNpm', () => {
     try {
       const manifest = made.workspace.files.find((f) => f.path.endsWith('package.json'));
       expect(manifest).toBeDefined();
-      const pkg = JSON.parse(await readFile(path.join(made.workspace.root, manifest?.path ?? ''), 'utf8')) as { scripts?: Record<string, string> };
+      const pkg = JSON.parse(await readFile(path.join(rootOf(made.workspace), manifest?.path ?? ''), 'utf8')) as { scripts?: Record<string, string> };
       expect(Object.keys(pkg.scripts ?? {})).toContain('postinstall');
     } finally {
       await made.dispose();
@@ -247,7 +247,7 @@ describe('fetchNpm with the archive cache', () => {
     const made = await fetchNpm(npmTarget(spec, name), ctx(options));
     try {
       expect(made.workspace.integrity).toBe(served[`${name}@${made.workspace.version ?? ''}`]);
-      return await readFile(path.join(made.workspace.root, 'index.js'), 'utf8');
+      return await readFile(path.join(rootOf(made.workspace), 'index.js'), 'utf8');
     } finally {
       await made.dispose();
     }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkspaceReader } from '../core/analyzer.js';
 import type { WorkspaceFile } from '../core/workspace.js';
-import { createCachingReader, createWorkspaceReader } from './reader.js';
+import { createCachingReader, createMemoryReader, createWorkspaceReader, readerFor } from './reader.js';
 
 const LIMITS = { maxTextBytes: 1024, timeoutMs: 10_000 };
 
@@ -102,5 +102,36 @@ describe('caching workspace reader', () => {
     await expect(cached.readText(target)).rejects.toThrow(message);
     await expect(cached.readBytes(target)).rejects.toThrow(message);
     expect(cached.cachedBytes).toBe(0);
+  });
+});
+
+describe('memory reader', () => {
+  const listed = (name: string, size: number, omitted = false): WorkspaceFile => ({ path: name, size, type: 'javascript', ...(omitted ? { omitted } : {}) });
+  const contents = new Map<string, Uint8Array>([
+    ['a.js', Buffer.from('const a = 1;')],
+    ['big.txt', Buffer.alloc(2048, 0x61)],
+  ]);
+  const reader = createMemoryReader(contents, LIMITS);
+
+  it('reads text and capped bytes, each read a copy', async () => {
+    expect(await reader.readText(listed('a.js', 12))).toBe('const a = 1;');
+    expect((await reader.readBytes(listed('big.txt', 2048), 10)).length).toBe(10);
+    const first = await reader.readBytes(listed('a.js', 12));
+    first.fill(0);
+    expect((await reader.readBytes(listed('a.js', 12))).toString()).toBe('const a = 1;');
+    expect(Buffer.from(contents.get('a.js') ?? []).toString()).toBe('const a = 1;');
+  });
+
+  it.each([
+    ['a file over the text cap, as text', () => reader.readText(listed('big.txt', 2048)), /over the 1024-byte text cap/],
+    ['an omitted file', () => reader.readBytes(listed('a.js', 12, true)), /left out of the workspace/],
+    ['a path the contents do not hold', () => reader.readBytes(listed('../etc/passwd', 1)), /not in the workspace/],
+  ])('refuses %s', async (_label, read, message) => {
+    await expect(read()).rejects.toThrow(message);
+  });
+
+  it('is the reader for a workspace with contents, and a workspace with neither is an error', () => {
+    expect(() => readerFor({}, undefined, LIMITS)).toThrow(/neither a directory nor contents/);
+    expect(readerFor({}, contents, LIMITS)).toBeDefined();
   });
 });

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkspaceReader } from '../core/analyzer.js';
 import type { AnalyzerLimits } from '../core/limits.js';
-import type { WorkspaceFile } from '../core/workspace.js';
+import type { Workspace, WorkspaceContents, WorkspaceFile } from '../core/workspace.js';
 
 /** Resolves a workspace-relative path and refuses anything that would leave the root. */
 export function resolveInside(root: string, relative: string): string {
@@ -44,15 +44,60 @@ async function readCapped(root: string, file: WorkspaceFile, maxBytes: number): 
 export function createWorkspaceReader(root: string, limits: AnalyzerLimits): WorkspaceReader {
   return {
     async readText(file) {
-      if (file.size > limits.maxTextBytes) {
-        throw new Error(`${file.path} is ${file.size} bytes, over the ${limits.maxTextBytes}-byte text cap`);
-      }
+      if (file.size > limits.maxTextBytes) throw textCapError(file, limits);
       return (await readCapped(root, file, limits.maxTextBytes)).toString('utf8');
     },
     async readBytes(file, maxBytes = limits.maxTextBytes) {
       return readCapped(root, file, maxBytes);
     },
   };
+}
+
+function textCapError(file: WorkspaceFile, limits: AnalyzerLimits): Error {
+  return new Error(`${file.path} is ${file.size} bytes, over the ${limits.maxTextBytes}-byte text cap`);
+}
+
+/**
+ * The same reader over a workspace held in memory. Each byte read returns a copy, so no analyzer can change what
+ * the next sees; text is decoded once and shared (strings are immutable) while it fits in `maxCachedBytes`.
+ */
+export function createMemoryReader(contents: WorkspaceContents, limits: AnalyzerLimits, maxCachedBytes = DEFAULT_READ_CACHE_BYTES): WorkspaceReader {
+  const texts = new Map<string, string>();
+  let cached = 0;
+  const bytesOf = (file: WorkspaceFile): Uint8Array => {
+    if (file.omitted) throw new Error(`${file.path} was left out of the workspace (over the single-file cap)`);
+    const bytes = contents.get(file.path);
+    if (bytes === undefined) throw new Error(`${file.path} is not in the workspace`);
+    return bytes;
+  };
+  return {
+    async readText(file) {
+      if (file.size > limits.maxTextBytes) throw textCapError(file, limits);
+      const hit = texts.get(file.path);
+      if (hit !== undefined) return hit;
+      const bytes = bytesOf(file);
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, limits.maxTextBytes)).toString('utf8');
+      if (cached + bytes.byteLength <= maxCachedBytes) {
+        texts.set(file.path, text);
+        cached += bytes.byteLength;
+      }
+      return text;
+    },
+    async readBytes(file, maxBytes = limits.maxTextBytes) {
+      const bytes = bytesOf(file);
+      return Buffer.from(bytes.subarray(0, Math.min(maxBytes, bytes.byteLength)));
+    },
+  };
+}
+
+/**
+ * The reader one analysis uses: over the contents of a workspace held in memory, or over its directory with
+ * each file read once for all analyzers.
+ */
+export function readerFor(workspace: Pick<Workspace, 'root'>, contents: WorkspaceContents | undefined, limits: AnalyzerLimits): WorkspaceReader {
+  if (contents !== undefined) return createMemoryReader(contents, limits);
+  if (workspace.root === undefined) throw new Error('the workspace has neither a directory nor contents');
+  return createCachingReader(createWorkspaceReader(workspace.root, limits), limits.maxTextBytes);
 }
 
 /** Bytes of file content one analysis keeps for the analyzers after the first to read a file. */

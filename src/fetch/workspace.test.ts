@@ -9,7 +9,7 @@ import type { Target } from '../core/target.js';
 import { WorkspaceSchema } from '../core/workspace.js';
 import { buildTgz, type TarEntry, writeArchive } from './test-helpers/tar-builder.js';
 import { type FetchContext, workspaceFromArchive, workspaceFromDirectory } from './workspace.js';
-import { expectAssayError } from './test-helpers/expect.js';
+import { expectAssayError, rootOf } from './test-helpers/expect.js';
 
 const TARGET: Target = { kind: 'npm', spec: 'npm:fixture@1.0.0' };
 
@@ -50,16 +50,16 @@ describe('workspaceFromArchive', () => {
       { path: 'package.json', size: 36, type: 'json' },
     ]);
     expect(ws.totalBytes).toBe(56);
-    expect(await readFile(path.join(ws.root, 'lib/index.js'), 'utf8')).toBe('module.exports = 1;\n');
-    expect((await stat(path.join(ws.root, 'lib/index.js'))).mode & 0o777).toBe(0o444);
-    expect((await stat(path.join(ws.root, 'lib'))).mode & 0o777).toBe(0o555);
-    expect((await stat(ws.root)).mode & 0o777).toBe(0o555);
-    expect((await stat(path.dirname(ws.root))).mode & 0o777).toBe(0o555);
-    expect(path.dirname(path.dirname(ws.root))).toBe(tmpDir);
+    expect(await readFile(path.join(rootOf(ws), 'lib/index.js'), 'utf8')).toBe('module.exports = 1;\n');
+    expect((await stat(path.join(rootOf(ws), 'lib/index.js'))).mode & 0o777).toBe(0o444);
+    expect((await stat(path.join(rootOf(ws), 'lib'))).mode & 0o777).toBe(0o555);
+    expect((await stat(rootOf(ws))).mode & 0o777).toBe(0o555);
+    expect((await stat(path.dirname(rootOf(ws)))).mode & 0o777).toBe(0o555);
+    expect(path.dirname(path.dirname(rootOf(ws)))).toBe(tmpDir);
 
     await made.dispose();
     await made.dispose();
-    expect(existsSync(ws.root)).toBe(false);
+    expect(existsSync(rootOf(ws))).toBe(false);
     expect(await readdir(tmpDir)).toEqual([]);
   });
 

@@ -8,8 +8,9 @@ import type { Finding } from '../core/finding.js';
 import { formatBytes, type WorkspaceLimits } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import { truncateText } from '../core/text.js';
-import type { Workspace, WorkspaceFile } from '../core/workspace.js';
-import { extractArchive } from './extract.js';
+import type { Workspace, WorkspaceContents, WorkspaceFile } from '../core/workspace.js';
+import { extractArchive, extractToSink } from './extract.js';
+import { type MemoryBudget, memorySink, OverMemoryBudget } from './memory.js';
 import { walkDirectory } from './walk.js';
 
 export interface Identity {
@@ -24,10 +25,17 @@ export interface FetchContext {
   signal: AbortSignal;
   /** Where private temp dirs are made; the OS temp dir by default. */
   tmpDir?: string;
+  /**
+   * Archives are unpacked into memory while this budget holds them (disk otherwise); directories and git
+   * checkouts are always read where they are.
+   */
+  memory?: MemoryBudget | undefined;
 }
 
 export interface MadeWorkspace {
   workspace: Workspace;
+  /** The files, when the workspace is held in memory (it then has no root). */
+  contents?: WorkspaceContents;
   dispose(): Promise<void>;
 }
 
@@ -114,7 +122,6 @@ async function readRootManifest(root: string, files: readonly WorkspaceFile[], m
   const listed = files.find((file) => file.path === 'package.json' && file.omitted !== true);
   if (listed === undefined) return {};
   const handle = await open(path.join(root, 'package.json'), constants.O_RDONLY | constants.O_NOFOLLOW);
-  let text: string;
   try {
     const buffer = Buffer.alloc(Math.min(listed.size, maxBytes));
     let filled = 0;
@@ -123,10 +130,13 @@ async function readRootManifest(root: string, files: readonly WorkspaceFile[], m
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    text = buffer.subarray(0, filled).toString('utf8');
+    return manifestIdentity(buffer.subarray(0, filled).toString('utf8'));
   } finally {
     await handle.close();
   }
+}
+
+function manifestIdentity(text: string): ManifestIdentity {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text.startsWith('\ufeff') ? text.slice(1) : text);
@@ -146,11 +156,12 @@ function nothingToScan(label: string, refused: number): AssayError {
   return new AssayError('invalidInput', `nothing to scan: ${label} is empty${detail}`);
 }
 
-async function buildWorkspace(listing: Listing, target: Target, identity: Identity, ctx: FetchContext, label: string): Promise<Workspace> {
-  if (listing.files.length === 0) throw nothingToScan(label, listing.refused);
-  const manifest = await readRootManifest(listing.root, listing.files, ctx.limits.maxFileBytes);
+/** What extraction or a directory walk produced, wherever the files are. */
+type AnyListing = Omit<Listing, 'root'> & { root?: string };
+
+function identified(listing: AnyListing, target: Target, identity: Identity, manifest: ManifestIdentity): Workspace {
   const workspace: Workspace = {
-    root: listing.root,
+    ...(listing.root !== undefined ? { root: listing.root } : {}),
     target,
     files: listing.files,
     totalBytes: listing.totalBytes,
@@ -164,6 +175,11 @@ async function buildWorkspace(listing: Listing, target: Target, identity: Identi
   if (identity.integrity !== undefined) workspace.integrity = identity.integrity;
   if (identity.commit !== undefined) workspace.commit = identity.commit;
   return workspace;
+}
+
+async function buildWorkspace(listing: Listing, target: Target, identity: Identity, ctx: FetchContext, label: string): Promise<Workspace> {
+  if (listing.files.length === 0) throw nothingToScan(label, listing.refused);
+  return identified(listing, target, identity, await readRootManifest(listing.root, listing.files, ctx.limits.maxFileBytes));
 }
 
 /**
@@ -196,10 +212,50 @@ export async function workspaceFromArchiveSource(
   }
 }
 
-/** Extract an archive (gzip or plain tar, detected by magic bytes) into a fresh private temp dir. */
+/**
+ * Extract an archive (gzip or plain tar, detected by magic bytes) into memory when the context gives a budget
+ * that holds it, otherwise into a fresh private temp dir.
+ */
 export async function workspaceFromArchive(archive: Buffer, target: Target, identity: Identity, ctx: FetchContext): Promise<MadeWorkspace> {
   if (archive.length > ctx.limits.maxArchiveBytes) throw archiveTooLarge(archive.length, ctx.limits.maxArchiveBytes);
+  if (ctx.memory !== undefined) {
+    const inMemory = await workspaceInMemory(archive, target, identity, ctx, ctx.memory);
+    if (inMemory !== undefined) return inMemory;
+  }
   return workspaceFromArchiveSource(chunksOf(archive), target, identity, ctx);
+}
+
+/**
+ * The same extraction, rules and caps into memory. Undefined when the budget cannot hold the package: the
+ * caller unpacks it to disk from the start (nothing half-made is kept).
+ */
+async function workspaceInMemory(archive: Buffer, target: Target, identity: Identity, ctx: FetchContext, budget: MemoryBudget): Promise<MadeWorkspace | undefined> {
+  ctx.signal.throwIfAborted();
+  const sink = memorySink(budget);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    budget.release(sink.reservedBytes);
+  };
+  try {
+    const { result, top } = await extractToSink(chunksOf(archive), sink, { limits: ctx.limits, signal: ctx.signal });
+    ctx.signal.throwIfAborted();
+    if (result.files.length === 0) throw nothingToScan(target.spec, result.refused);
+    const contents = new Map<string, Uint8Array>();
+    for (const file of result.files) {
+      const bytes = file.omitted === true ? undefined : sink.files.get(top === undefined ? file.path : `${top}/${file.path}`);
+      if (bytes !== undefined) contents.set(file.path, bytes);
+    }
+    const manifestBytes = result.files.some((f) => f.path === 'package.json' && f.omitted !== true) ? contents.get('package.json') : undefined;
+    const manifest = manifestBytes === undefined ? {} : manifestIdentity(Buffer.from(manifestBytes.subarray(0, ctx.limits.maxFileBytes)).toString('utf8'));
+    const workspace = identified(result, target, identity, manifest);
+    return { workspace, contents, dispose: async () => release() };
+  } catch (error) {
+    release();
+    if (error instanceof OverMemoryBudget) return undefined;
+    throw ctx.signal.aborted ? abortReason(ctx.signal) : error;
+  }
 }
 
 /** Use an existing directory in place (a user's dir, or a git checkout). dispose() removes nothing. */

@@ -6,7 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import type { AnalysisPool } from './analysis-pool.js';
-import { analyzersFor, createAnalysisPool, createInlinePool } from './analysis-pool.js';
+import { analyzersFor, createAnalysisPool, createInlinePool, transferable } from './analysis-pool.js';
+import { MemoryBudget } from '../fetch/memory.js';
+import { buildTgz } from '../fetch/test-helpers/tar-builder.js';
+import { workspaceFromArchive } from '../fetch/workspace.js';
 import { ANALYZERS } from '../analyzers/index.js';
 import { SignaturesAnalyzer } from '../analyzers/signatures/index.js';
 import { fetchForScan } from './scan-job.js';
@@ -106,5 +109,60 @@ describe('analysis pool', () => {
     expect(signatures).toBeInstanceOf(SignaturesAnalyzer);
     expect((signatures as SignaturesAnalyzer).engineName).toBe('yara-x');
     expect(analyzersFor({ signatureEngine: 'yara-x' })).toBe(list);
+  });
+
+  it('analyses a workspace held in memory like the same package on disk, moving its buffers to the worker', async () => {
+    if (!haveWorker) return;
+    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
+    pools.push(threads);
+    const archive = buildTgz([
+      { path: 'package/package.json', body: JSON.stringify({ name: 'pool-demo', version: '1.0.0' }) },
+      { path: 'package/index.js', body: "require('child_process').exec(process.argv[2]);\n" },
+    ]);
+    const target: Target = { kind: 'tarball', spec: 'demo.tgz' };
+    const fetchCtx = { limits: DEFAULT_WORKSPACE_LIMITS, signal: new AbortController().signal, tmpDir: dir };
+    const onDisk = await workspaceFromArchive(archive, target, {}, fetchCtx);
+    const inMemory = await workspaceFromArchive(archive, target, {}, { ...fetchCtx, memory: new MemoryBudget(1024 * 1024) });
+    const base = { target, analyzerLimits: DEFAULT_ANALYZER_LIMITS, capabilities: { network: false, docker: false }, fetchMs: 0 };
+    try {
+      const contents = inMemory.contents;
+      expect(contents).toBeDefined();
+      const a = await threads.analyse({ ...base, workspace: onDisk.workspace }, new AbortController().signal);
+      const b = await threads.analyse({ ...base, workspace: inMemory.workspace, ...(contents ? { contents } : {}) }, new AbortController().signal);
+      expect(b.findings.map((f) => f.fingerprint).sort()).toEqual(a.findings.map((f) => f.fingerprint).sort());
+      expect(b.findings.some((f) => f.ruleId === 'code/exec-dynamic-command')).toBe(true);
+      expect(b.score).toEqual(a.score);
+      // Moved, not copied: the caller's buffers are now empty.
+      expect([...(contents?.values() ?? [])].map((bytes) => bytes.byteLength)).toEqual([0, 0]);
+    } finally {
+      await Promise.all([onDisk.dispose(), inMemory.dispose()]);
+    }
+  });
+
+  it('rejects contents that do not match the listing inside the worker', async () => {
+    if (!haveWorker) return;
+    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
+    pools.push(threads);
+    const { req, dispose } = await request();
+    try {
+      const { root: _root, ...workspace } = req.workspace;
+      const contents = new Map([['package.json', new Uint8Array(3)]]);
+      await expect(threads.analyse({ ...req, workspace, contents }, new AbortController().signal)).rejects.toThrow(/malformed analysis request: .* is listed/);
+    } finally {
+      await dispose();
+    }
+  });
+
+  it('lists only buffers that own their whole memory for moving', () => {
+    const own = new Uint8Array(8);
+    const shared = new ArrayBuffer(16);
+    const contents = new Map<string, Uint8Array>([
+      ['own', own],
+      ['part', new Uint8Array(shared, 0, 8)],
+      ['again', own],
+      ['empty', new Uint8Array(0)],
+    ]);
+    expect(transferable(contents)).toEqual([own.buffer]);
+    expect(transferable(undefined)).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@ import type { ErrorCategory } from '../core/errors.js';
 import type { Report } from '../core/report.js';
 import { ReportSchema } from '../core/report.js';
 import { TargetSchema } from '../core/target.js';
-import { WorkspaceSchema } from '../core/workspace.js';
+import { WorkspaceContentsSchema, WorkspaceSchema } from '../core/workspace.js';
+import type { WorkspaceContents } from '../core/workspace.js';
 import { abortReason } from '../fetch/workspace.js';
 import { ANALYZERS, withAnalyzer } from '../analyzers/index.js';
 import { createSignaturesAnalyzer } from '../analyzers/signatures/index.js';
@@ -22,7 +23,7 @@ import { ENGINE_NAMES, type EngineName } from '../analyzers/signatures/engine/ty
 import type { Analyzer } from '../core/analyzer.js';
 import { analyseWorkspace } from './scan-job.js';
 
-/** What the main thread sends a worker: plain data only; the worker re-creates the reader from the root. */
+/** What the main thread sends a worker: plain data only; the worker re-creates the reader from the root or the contents. */
 export const AnalysisRequestSchema = z.object({
   target: TargetSchema,
   workspace: WorkspaceSchema,
@@ -31,8 +32,10 @@ export const AnalysisRequestSchema = z.object({
   fetchMs: z.number().nonnegative(),
   /** Signature engine, when not the default wasm one (`harvest --yara-engine`). */
   signatureEngine: z.enum(ENGINE_NAMES).optional(),
+  /** The files of a workspace held in memory; they move to the worker rather than being copied. */
+  contents: WorkspaceContentsSchema.optional(),
 });
-export type AnalysisRequest = z.infer<typeof AnalysisRequestSchema>;
+export type AnalysisRequest = Omit<z.infer<typeof AnalysisRequestSchema>, 'contents'> & { contents?: WorkspaceContents };
 
 export type AnalysisResponse =
   | { id: number; ok: true; report: Report }
@@ -110,6 +113,19 @@ export function analyzersFor(request: Pick<AnalysisRequest, 'signatureEngine'>):
     analyzerLists.set(engine, list);
   }
   return list;
+}
+
+/**
+ * The buffers of in-memory contents that can move to the worker instead of being copied: each must own its
+ * whole ArrayBuffer (the memory sink makes them so), or moving it would take bytes from something else.
+ */
+export function transferable(contents: WorkspaceContents | undefined): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const bytes of contents?.values() ?? []) {
+    const buffer = bytes.buffer;
+    if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength && buffer.byteLength > 0) out.add(buffer);
+  }
+  return [...out];
 }
 
 /** Runs analyses in this thread: for tests, and where worker threads are unavailable. */
@@ -267,7 +283,7 @@ class ThreadPool implements AnalysisPool {
         return;
       }
       signal.addEventListener('abort', onAbort, { once: true });
-      worker.postMessage({ id, request });
+      worker.postMessage({ id, request }, transferable(request.contents));
     });
   }
 }

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { z } from 'zod';
 import { AssayError, errorMessage } from '../core/errors.js';
+import { contentsMismatch } from '../core/workspace.js';
 import { AnalysisRequestSchema, analyzersFor } from './analysis-pool.js';
 import type { AnalysisResponse } from './analysis-pool.js';
 import { setEngineDefaults } from '../analyzers/signatures/engine/index.js';
@@ -25,10 +26,14 @@ async function handle(message: unknown): Promise<AnalysisResponse> {
   const { id } = envelope.data;
   const request = AnalysisRequestSchema.safeParse(envelope.data.request);
   if (!request.success) return { id, ok: false, category: 'internal', message: `malformed analysis request: ${request.error.issues[0]?.message ?? ''}` };
+  const { workspace, contents } = request.data;
+  const mismatch = contents === undefined ? undefined : contentsMismatch(workspace, contents);
+  if (mismatch !== undefined) return { id, ok: false, category: 'internal', message: `malformed analysis request: ${mismatch}` };
   try {
     // The main thread enforces the job's time limit by terminating this worker; this signal never fires.
     const analyzers = analyzersFor(request.data);
-    const report = await analyseWorkspace(request.data.target, request.data.workspace, {
+    const report = await analyseWorkspace(request.data.target, workspace, {
+      contents,
       ...(analyzers === undefined ? {} : { analyzers }),
       signal: new AbortController().signal,
       analyzerLimits: request.data.analyzerLimits,

@@ -10,6 +10,7 @@ import { buildPackageTarball, sha512Integrity, startRegistryServer } from '../fe
 import type { HarvestItem, HarvestSource } from '../sources/source.js';
 import type { Store } from '../store/index.js';
 import { openStore } from '../store/index.js';
+import type { AnalysisPool } from './analysis-pool.js';
 import { createInlinePool } from './analysis-pool.js';
 import type { HarvestEvent, HarvestOptions } from './harvest.js';
 import { runHarvest } from './harvest.js';
@@ -86,6 +87,31 @@ function options(sources: HarvestSource[], extra: Partial<HarvestOptions> = {}):
 }
 
 describe('runHarvest', () => {
+  it.each([
+    { name: 'by default', extra: {}, inMemory: true },
+    { name: 'not with --workspace-memory 0', extra: { workspaceMemoryBytes: 0 }, inMemory: false },
+    { name: 'not with the sandbox (it copies from a directory)', extra: { capabilities: { network: false, docker: true } }, inMemory: false },
+  ])('analyses npm packages in memory $name', async ({ extra, inMemory }) => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const seen: { root: boolean; contents: boolean }[] = [];
+    const inline = createInlinePool();
+    const pool: AnalysisPool = {
+      size: 0,
+      analyse: (request, signal) => {
+        seen.push({ root: request.workspace.root !== undefined, contents: request.contents !== undefined });
+        return inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal);
+      },
+      close: () => inline.close(),
+    };
+    const summary = await runHarvest(options([fakeSource([npmItem('pkg-a', '1.0.0')])], { pool, ...extra }));
+    expect(summary).toMatchObject({ scanned: 1, failed: [] });
+    expect(seen).toEqual([{ root: !inMemory, contents: inMemory }]);
+    const report = store.latestScan('pkg-a')?.report;
+    expect(report?.target.name).toBe('pkg-a');
+    expect(report?.analyzers.filter((r) => r.status === 'failed' || r.status === 'partial')).toEqual([]);
+  });
+
   it('skips an unchanged exact version listed without an integrity after one packument request, without a download', async () => {
     const a = await tarballOf('pkg-a', '1.0.0');
     registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });

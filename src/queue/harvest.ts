@@ -20,10 +20,16 @@ import type { AnalyzerVersion, Job } from '../store/jobs.js';
 import { packageNameOf } from '../store/repo.js';
 import type { AnalysisPool } from './analysis-pool.js';
 import { createAnalysisPool, defaultPoolSize } from './analysis-pool.js';
+import { MemoryBudget } from '../fetch/memory.js';
 import type { FetchedWorkspace } from './scan-job.js';
 import { fetchForScan } from './scan-job.js';
 
 export const DEFAULT_FETCH_CONCURRENCY = 8;
+/**
+ * Unpacked bytes the harvest holds in memory across the packages waiting for and in analysis (ADR 0002).
+ * Most packages are a few MiB; one that does not fit while others are held is unpacked to disk instead.
+ */
+export const DEFAULT_WORKSPACE_MEMORY_BYTES = 96 * 1024 * 1024;
 export const DEFAULT_JOB_TIMEOUT_MS = 600_000;
 const INTEGRITY_LOOKUP_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
@@ -57,8 +63,10 @@ export interface HarvestOptions {
   jobTimeoutMs?: number | undefined;
   registry?: string | undefined;
   cacheDir?: string | undefined;
-  /** Where workspaces are unpacked (the system temp dir when unset); a tmpfs makes unpacking cheap. */
+  /** Where workspaces are unpacked when they are not held in memory (the system temp dir when unset). */
   tmpDir?: string | undefined;
+  /** Bytes of unpacked packages held in memory at once (DEFAULT_WORKSPACE_MEMORY_BYTES when unset; 0: always disk). */
+  workspaceMemoryBytes?: number | undefined;
   /** Signature engine for the analysis workers (wasm when unset). */
   signatureEngine?: EngineName | undefined;
   /** Fetch retries after a transient network error, with exponential backoff from retryBaseMs. */
@@ -139,6 +147,7 @@ class Harvest {
   readonly #analyzers: readonly AnalyzerVersion[];
   readonly #maxActive: number;
   readonly #integrities: IntegrityResolver | undefined;
+  readonly #memory: MemoryBudget | undefined;
   #active = 0;
   #listing = true;
   #idle: (() => void) | undefined;
@@ -158,6 +167,10 @@ class Harvest {
     this.#maxActive = fetchers + Math.max(1, this.#pool.size || threads);
     this.#analyzers = options.analyzerVersions ?? ANALYZERS.map((a) => ({ id: a.id, version: a.version }));
     this.#integrities = options.registry === undefined ? undefined : createIntegrityResolver({ registry: options.registry, timeoutMs: INTEGRITY_LOOKUP_TIMEOUT_MS });
+    const memoryBytes = options.workspaceMemoryBytes ?? DEFAULT_WORKSPACE_MEMORY_BYTES;
+    // The sandbox copies a workspace from its directory into the container, so with it every workspace is on disk.
+    const sandboxed = options.capabilities?.docker === true;
+    this.#memory = memoryBytes > 0 && !sandboxed ? new MemoryBudget(memoryBytes) : undefined;
   }
 
   async run(): Promise<void> {
@@ -289,6 +302,7 @@ class Harvest {
                 analyzerLimits: { timeoutMs: this.#o.analyzerLimits.timeoutMs, maxTextBytes: this.#o.analyzerLimits.maxTextBytes },
                 capabilities: this.#o.capabilities ?? { network: true, docker: false },
                 fetchMs: made.fetchMs,
+                ...(made.contents === undefined ? {} : { contents: made.contents }),
                 ...(this.#o.signatureEngine === undefined ? {} : { signatureEngine: this.#o.signatureEngine }),
               },
               signal,
@@ -369,6 +383,7 @@ class Harvest {
           registry: this.#o.registry,
           cacheDir: this.#o.cacheDir,
           tmpDir: this.#o.tmpDir,
+          memory: this.#memory,
           // Retries are ours, with backoff across the whole fetch; the fetcher makes one try per request.
           retries: 0,
         });

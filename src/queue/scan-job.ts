@@ -6,12 +6,13 @@ import type { Finding } from '../core/finding.js';
 import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
 import type { Target } from '../core/target.js';
-import type { Workspace } from '../core/workspace.js';
+import type { Workspace, WorkspaceContents } from '../core/workspace.js';
 import { workspaceIsIncomplete } from '../core/workspace.js';
 import { hashExecutables } from '../fetch/hash.js';
 import { fetchWorkspace } from '../fetch/index.js';
+import type { MemoryBudget } from '../fetch/memory.js';
 import type { MadeWorkspace } from '../fetch/workspace.js';
-import { createCachingReader, createWorkspaceReader } from '../fetch/reader.js';
+import { readerFor } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
 import { annotateDeclared } from '../score/declared.js';
 import { computeScore } from '../score/score.js';
@@ -42,13 +43,15 @@ function dedupe(findings: readonly Finding[]): Finding[] {
 export type FetchForScanOptions = Pick<ScanOptions, 'signal' | 'limits' | 'registry' | 'cacheDir' | 'tmpDir' | 'onProgress'> & {
   /** Retries per registry request (npm targets); the fetcher's default when unset. */
   retries?: number | undefined;
+  /** Unpack archives into memory while this budget holds them. */
+  memory?: MemoryBudget | undefined;
 };
 
 export interface FetchedWorkspace extends MadeWorkspace {
   fetchMs: number;
 }
 
-/** The first half of a scan: target → workspace on disk. The caller disposes of it. */
+/** The first half of a scan: target → workspace (on disk, or in memory when the options give a budget). The caller disposes of it. */
 export async function fetchForScan(target: Target, options: FetchForScanOptions): Promise<FetchedWorkspace> {
   const started = performance.now();
   options.onProgress?.(`fetching ${target.spec}`);
@@ -59,6 +62,7 @@ export async function fetchForScan(target: Target, options: FetchForScanOptions)
     ...(options.registry !== undefined ? { registry: options.registry } : {}),
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
+    ...(options.memory !== undefined ? { memory: options.memory } : {}),
   });
   return { ...made, dispose: () => made.dispose(), fetchMs: elapsed(started) };
 }
@@ -66,11 +70,13 @@ export async function fetchForScan(target: Target, options: FetchForScanOptions)
 export type AnalyseOptions = Pick<ScanOptions, 'signal' | 'analyzerLimits' | 'analyzers' | 'capabilities' | 'onProgress'> & {
   /** How long the fetch took, carried into the report's timings. */
   fetchMs: number;
+  /** The files of a workspace held in memory (it then has no root). */
+  contents?: WorkspaceContents | undefined;
 };
 
 /**
- * The second half: analyzers → score → report on a workspace already on disk. Needs only the workspace
- * (plain data) and its root, so it can run in a worker thread. Leaves the workspace in place.
+ * The second half: analyzers → score → report on a workspace already made. Needs only the workspace (plain
+ * data) and its root or contents, so it can run in a worker thread. Leaves the workspace in place.
  */
 export async function analyseWorkspace(target: Target, workspace: Workspace, options: AnalyseOptions): Promise<Report> {
   const progress = options.onProgress ?? (() => undefined);
@@ -80,7 +86,7 @@ export async function analyseWorkspace(target: Target, workspace: Workspace, opt
     options.analyzers ?? ANALYZERS,
     {
       workspace,
-      reader: createCachingReader(createWorkspaceReader(workspace.root, options.analyzerLimits), options.analyzerLimits.maxTextBytes),
+      reader: readerFor(workspace, options.contents, options.analyzerLimits),
       limits: options.analyzerLimits,
     },
     {
@@ -100,7 +106,7 @@ export async function analyseWorkspace(target: Target, workspace: Workspace, opt
     workspaceIncomplete: workspaceIsIncomplete(workspace),
   });
   const scoreMs = elapsed(scoreStart);
-  const binaryHashes = await hashExecutables(workspace, options.signal);
+  const binaryHashes = await hashExecutables(workspace, options.signal, options.contents);
   return buildReport({
     target,
     workspace,

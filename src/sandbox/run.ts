@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import npa from 'npm-package-arg';
 import { z } from 'zod';
-import { errorMessage } from '../core/errors.js';
+import { AssayError, errorMessage } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import type { ToolInfo } from '../core/tool.js';
 import type { Workspace } from '../core/workspace.js';
@@ -199,6 +199,9 @@ async function stageWorkspace(workspace: Workspace, signal: AbortSignal): Promis
 }
 
 async function copyInto(dir: string, workspace: Workspace, signal: AbortSignal): Promise<void> {
+  const root = workspace.root;
+  // A harvest keeps workspaces in memory only when the sandbox is off; this is the guard if that ever changes.
+  if (root === undefined) throw new AssayError('internal', 'the sandbox needs the workspace unpacked on disk, and this one is held in memory');
   await chmod(dir, 0o755);
   const made = new Set<string>();
   for (const file of workspace.files) {
@@ -206,7 +209,7 @@ async function copyInto(dir: string, workspace: Workspace, signal: AbortSignal):
     if (file.omitted === true) continue;
     const rel = relativeEntry(file.path);
     if (rel === undefined) continue;
-    const source = path.join(workspace.root, rel);
+    const source = path.join(root, rel);
     if (!(await isRegularFile(source))) continue;
     const dest = path.join(dir, rel);
     const parent = path.dirname(dest);

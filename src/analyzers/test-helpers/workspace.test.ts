@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { guessFileType, makeTestWorkspace } from './workspace.js';
+import { rootOf } from '../../fetch/test-helpers/expect.js';
 
 describe('makeTestWorkspace', () => {
   it('writes the files and lists them with sizes and rough types', async () => {
@@ -19,7 +20,7 @@ describe('makeTestWorkspace', () => {
         { path: 'src/index.ts', size: 9, type: 'typescript' },
       ]);
       expect(ctx.workspace).toMatchObject({ name: 'demo', version: '1.0.0', totalBytes: 57, incomplete: false, findings: [] });
-      expect(ctx.workspace.target).toEqual({ kind: 'dir', spec: ctx.workspace.root });
+      expect(ctx.workspace.target).toEqual({ kind: 'dir', spec: rootOf(ctx.workspace) });
       expect(ctx.signal.aborted).toBe(false);
       const file = ctx.workspace.files.find((f) => f.path === 'src/index.ts');
       if (!file) throw new Error('missing file');
@@ -27,7 +28,7 @@ describe('makeTestWorkspace', () => {
     } finally {
       await cleanup();
     }
-    await expect(access(ctx.workspace.root)).rejects.toThrow();
+    await expect(access(rootOf(ctx.workspace))).rejects.toThrow();
   });
 
   it('takes a target kind, limits and a signal', async () => {
@@ -51,7 +52,7 @@ describe('makeTestWorkspace', () => {
   it('keeps the workspace inside the temp dir', async () => {
     const { ctx, cleanup } = await makeTestWorkspace({ 'a.txt': 'x' });
     try {
-      expect(path.basename(ctx.workspace.root)).toMatch(/^assay-test-ws-/);
+      expect(path.basename(rootOf(ctx.workspace))).toMatch(/^assay-test-ws-/);
     } finally {
       await cleanup();
     }

@@ -22,3 +22,9 @@ export async function closedLoopbackPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/** The directory of a workspace a test made on disk (fails the test if it is held in memory). */
+export function rootOf(workspace: { root?: string | undefined }): string {
+  if (workspace.root === undefined) throw new Error('expected a workspace on disk, got one held in memory');
+  return workspace.root;
+}
