@@ -19,7 +19,7 @@ export function resolveInside(root: string, relative: string): string {
 }
 
 async function readCapped(root: string, file: WorkspaceFile, maxBytes: number): Promise<Buffer> {
-  if (file.omitted) throw new Error(`${file.path} was left out of the workspace (over the single-file cap)`);
+  if (file.omitted) throw omittedError(file);
   // O_NOFOLLOW: the listing holds regular files only, so a link here means the tree changed under us.
   const handle = await open(resolveInside(root, file.path), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
@@ -57,15 +57,20 @@ function textCapError(file: WorkspaceFile, limits: AnalyzerLimits): Error {
   return new Error(`${file.path} is ${file.size} bytes, over the ${limits.maxTextBytes}-byte text cap`);
 }
 
+function omittedError(file: WorkspaceFile): Error {
+  return new Error(`${file.path} was left out of the workspace (over the single-file cap)`);
+}
+
 /**
  * The same reader over a workspace held in memory. Each byte read returns a copy, so no analyzer can change what
- * the next sees; text is decoded once and shared (strings are immutable) while it fits in `maxCachedBytes`.
+ * the next sees; text is decoded once and shared (strings are immutable) while it fits in `maxCachedBytes`. The
+ * bytes are already in memory, so unlike `createCachingReader` it keeps no second copy of them.
  */
 export function createMemoryReader(contents: WorkspaceContents, limits: AnalyzerLimits, maxCachedBytes = DEFAULT_READ_CACHE_BYTES): WorkspaceReader {
   const texts = new Map<string, string>();
   let cached = 0;
   const bytesOf = (file: WorkspaceFile): Uint8Array => {
-    if (file.omitted) throw new Error(`${file.path} was left out of the workspace (over the single-file cap)`);
+    if (file.omitted) throw omittedError(file);
     const bytes = contents.get(file.path);
     if (bytes === undefined) throw new Error(`${file.path} is not in the workspace`);
     return bytes;

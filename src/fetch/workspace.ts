@@ -159,7 +159,8 @@ function nothingToScan(label: string, refused: number): AssayError {
 /** What extraction or a directory walk produced, wherever the files are. */
 type AnyListing = Omit<Listing, 'root'> & { root?: string };
 
-function identified(listing: AnyListing, target: Target, identity: Identity, manifest: ManifestIdentity): Workspace {
+function identified(listing: AnyListing, target: Target, identity: Identity, manifest: ManifestIdentity, label: string): Workspace {
+  if (listing.files.length === 0) throw nothingToScan(label, listing.refused);
   const workspace: Workspace = {
     ...(listing.root !== undefined ? { root: listing.root } : {}),
     target,
@@ -178,8 +179,7 @@ function identified(listing: AnyListing, target: Target, identity: Identity, man
 }
 
 async function buildWorkspace(listing: Listing, target: Target, identity: Identity, ctx: FetchContext, label: string): Promise<Workspace> {
-  if (listing.files.length === 0) throw nothingToScan(label, listing.refused);
-  return identified(listing, target, identity, await readRootManifest(listing.root, listing.files, ctx.limits.maxFileBytes));
+  return identified(listing, target, identity, await readRootManifest(listing.root, listing.files, ctx.limits.maxFileBytes), label);
 }
 
 /**
@@ -241,15 +241,15 @@ async function workspaceInMemory(archive: Buffer, target: Target, identity: Iden
   try {
     const { result, top } = await extractToSink(chunksOf(archive), sink, { limits: ctx.limits, signal: ctx.signal });
     ctx.signal.throwIfAborted();
-    if (result.files.length === 0) throw nothingToScan(target.spec, result.refused);
     const contents = new Map<string, Uint8Array>();
     for (const file of result.files) {
       const bytes = file.omitted === true ? undefined : sink.files.get(top === undefined ? file.path : `${top}/${file.path}`);
       if (bytes !== undefined) contents.set(file.path, bytes);
     }
-    const manifestBytes = result.files.some((f) => f.path === 'package.json' && f.omitted !== true) ? contents.get('package.json') : undefined;
-    const manifest = manifestBytes === undefined ? {} : manifestIdentity(Buffer.from(manifestBytes.subarray(0, ctx.limits.maxFileBytes)).toString('utf8'));
-    const workspace = identified(result, target, identity, manifest);
+    // Only kept files have contents, so an omitted package.json reads as none, as on disk.
+    const manifestBytes = contents.get('package.json');
+    const manifest = manifestBytes === undefined ? {} : manifestIdentity(Buffer.from(manifestBytes).toString('utf8'));
+    const workspace = identified(result, target, identity, manifest, target.spec);
     return { workspace, contents, dispose: async () => release() };
   } catch (error) {
     release();

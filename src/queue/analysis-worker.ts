@@ -14,7 +14,7 @@ import { analyseWorkspace } from './scan-job.js';
 
 const WorkerDataSchema = z.object({ engineThreads: z.number().int().positive().optional() }).nullish();
 const config = WorkerDataSchema.safeParse(workerData);
-/** A wasm instance is replaced past this heap size; each call leaves about 10 MB behind (ADR 0001). */
+/** A wasm instance is replaced once one call has grown its heap past this size (ADR 0001, amendment 3). */
 const WASM_HEAP_LIMIT_BYTES = 48 * 1024 * 1024;
 setEngineDefaults({ threads: config.success ? config.data?.engineThreads : undefined, wasmHeapLimitBytes: WASM_HEAP_LIMIT_BYTES });
 
