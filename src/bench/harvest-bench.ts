@@ -19,6 +19,7 @@ import { parseEngineName } from '../cli/signatures.js';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import { resolveRegistry } from '../fetch/registry-config.js';
 import { runHarvest } from '../queue/harvest.js';
+import { tuneMalloc } from '../queue/malloc-tuning.js';
 import { npmSource } from '../sources/npm.js';
 import { openStore } from '../store/index.js';
 
@@ -57,6 +58,8 @@ const RunSchema = z.object({
   perPackageMs: z.array(z.number()),
   serviceMs: z.array(z.number()),
   rssMiB: z.number(),
+  /** What tuneMalloc() did in the child: the peak depends on it. */
+  malloc: z.string(),
 });
 type Run = z.infer<typeof RunSchema>;
 
@@ -88,6 +91,7 @@ async function child(): Promise<void> {
         if (e.type === 'job-done') perPackageMs.push(e.ms);
       },
       onScanned: (_previous, current) => serviceMs.push(current.timings.totalMs),
+      onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
     });
     const run: Run = {
       scanned: summary.scanned,
@@ -97,6 +101,7 @@ async function child(): Promise<void> {
       perPackageMs,
       serviceMs,
       rssMiB: process.resourceUsage().maxRSS / 1024,
+      malloc: tuneMalloc().status,
     };
     process.stdout.write(`${JSON.stringify(run)}\n`);
   } finally {
@@ -127,7 +132,7 @@ function describe(label: string, run: Run): string {
   const ms = (values: readonly number[], p: number): number => Math.round(percentile(values, p));
   return [
     `${label}: ${run.scanned} scanned, ${run.unchanged} unchanged, ${run.failed.length} failed in ${(run.wallMs / 1000).toFixed(1)} s`,
-    `  ${perMin.toFixed(1)} packages/min; per package p50 ${ms(run.serviceMs, 0.5)} ms, p95 ${ms(run.serviceMs, 0.95)} ms (fetch + analysis); with queueing p50 ${ms(run.perPackageMs, 0.5)} ms, p95 ${ms(run.perPackageMs, 0.95)} ms; peak RSS ${run.rssMiB.toFixed(0)} MiB`,
+    `  ${perMin.toFixed(1)} packages/min; per package p50 ${ms(run.serviceMs, 0.5)} ms, p95 ${ms(run.serviceMs, 0.95)} ms (fetch + analysis); with queueing p50 ${ms(run.perPackageMs, 0.5)} ms, p95 ${ms(run.perPackageMs, 0.95)} ms; peak RSS ${run.rssMiB.toFixed(0)} MiB (malloc ${run.malloc})`,
   ].join('\n');
 }
 

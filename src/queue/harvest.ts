@@ -4,6 +4,7 @@
  * so a killed harvest resumes where it stopped: no listed target is lost and none is scanned twice.
  */
 import PQueue from 'p-queue';
+import { tuneMalloc } from './malloc-tuning.js';
 import { ANALYZERS } from '../analyzers/index.js';
 import type { Capabilities } from '../analyzers/runner.js';
 import type { EngineName } from '../analyzers/signatures/engine/types.js';
@@ -419,6 +420,9 @@ class Harvest {
  */
 export async function runHarvest(options: HarvestOptions): Promise<HarvestSummary> {
   const started = performance.now();
+  // Before the analysis threads start: they are the ones that would each take an arena.
+  const tuning = tuneMalloc();
+  if (tuning.status === 'unavailable') options.onWarning?.(`malloc tuning unavailable, so the harvest will hold more memory: ${tuning.reason}`);
   const run = options.store.beginHarvestRun(optionsRecord(options));
   const summary: HarvestSummary = {
     runId: run.id,
