@@ -153,6 +153,35 @@ describe('analysis pool', () => {
     }
   });
 
+  // Two dense bundles just under the 4 MiB parse cap (a reconstruction of the dual ESM/CommonJS builds many
+  // servers ship, made denser): the code analyzer used to keep the first tree for the tools analyzer while
+  // parsing the second, and the default 384 MiB heap ran out (3 of 3 runs). Now the kept tree makes room first.
+  it('analyses two dense bundles at the parse cap within the default heap', { timeout: 120_000 }, async () => {
+    if (!haveWorker) return;
+    const dense = (i: number): string =>
+      `function f${i}(a, b) { const o = { name: "t${i}", description: "does ${i}", inputSchema: { type: "object", properties: { x: { type: "string" } } } }; if (a > b) { return [a, b, o, ${i}].map((v) => v + 1); } return o; }\n`;
+    const parts: string[] = [];
+    let length = 0;
+    for (let i = 0; length < 3.9 * 1024 * 1024; i += 1) {
+      const line = dense(i);
+      parts.push(line);
+      length += line.length;
+    }
+    const bundle = parts.join('');
+    writeFileSync(join(dir, 'index.js'), bundle);
+    writeFileSync(join(dir, 'index.cjs'), bundle.replaceAll('function f', 'function g'));
+    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
+    pools.push(threads);
+    const { req, dispose } = await request();
+    try {
+      const report = await threads.analyse(req, new AbortController().signal);
+      expect(report.analyzers.find((a) => a.id === 'code')?.status).not.toBe('failed');
+      expect(report.analyzers.find((a) => a.id === 'tools')?.status).not.toBe('failed');
+    } finally {
+      await dispose();
+    }
+  });
+
   it('lists only buffers that own their whole memory for moving', () => {
     const own = new Uint8Array(8);
     const shared = new ArrayBuffer(16);

@@ -4,7 +4,7 @@ import { codeAnalyzer } from '../code/index.js';
 import { runAnalyzers } from '../runner.js';
 import { makeTestWorkspace } from '../test-helpers/workspace.js';
 import { toolsAnalyzer } from '../tools/index.js';
-import { keptBytes, parseForHandover, takeHandover } from './shared-parse.js';
+import { keptBytes, makeRoomFor, mayDefineTools, parseForHandover, takeHandover } from './shared-parse.js';
 
 const TOOL_SOURCE = `
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -43,13 +43,54 @@ describe('parse handover between the code and tools analyzers', () => {
     expect(keptBytes(ws)).toBe(0);
   });
 
-  it('keeps no more source than its budget', () => {
+  it('counts the tree being made against its budget: the oldest kept ones make room for it', () => {
     const ws = workspace();
-    parseForHandover(ws, 'a.js', TOOL_SOURCE, TOOL_SOURCE.length * 2);
-    parseForHandover(ws, 'b.js', TOOL_SOURCE, TOOL_SOURCE.length * 2);
-    parseForHandover(ws, 'c.js', TOOL_SOURCE, TOOL_SOURCE.length * 2);
+    const budget = TOOL_SOURCE.length * 2;
+    parseForHandover(ws, 'a.js', TOOL_SOURCE, budget);
+    parseForHandover(ws, 'b.js', TOOL_SOURCE, budget);
+    const c = parseForHandover(ws, 'c.js', TOOL_SOURCE, budget);
+    expect(keptBytes(ws)).toBe(budget);
+    expect(takeHandover(ws, 'a.js', TOOL_SOURCE)).toBeUndefined();
+    expect(takeHandover(ws, 'c.js', TOOL_SOURCE)).toBe(c);
+  });
+
+  it.each([
+    // A file that is not kept still makes a tree while it is parsed, so room is made for it all the same.
+    ['a file without tool words', 'src/big-util.js', `export const table = [${'1,'.repeat(TOOL_SOURCE.length)}1];\n`],
+    ['a file with tool words', 'src/big-server.js', `${TOOL_SOURCE}\n${'//'.repeat(TOOL_SOURCE.length)}\n`],
+  ])('drops kept parses before parsing %s that would not fit beside them', (_label, file, text) => {
+    const ws = workspace();
+    const budget = text.length + TOOL_SOURCE.length - 1;
+    parseForHandover(ws, 'a.js', TOOL_SOURCE, budget);
+    parseForHandover(ws, 'b.js', TOOL_SOURCE, budget);
     expect(keptBytes(ws)).toBe(TOOL_SOURCE.length * 2);
-    expect(takeHandover(ws, 'c.js', TOOL_SOURCE)).toBeUndefined();
+    parseForHandover(ws, file, text, budget);
+    expect(takeHandover(ws, 'a.js', TOOL_SOURCE)).toBeUndefined();
+    expect(takeHandover(ws, 'b.js', TOOL_SOURCE)).toBeUndefined();
+    expect(keptBytes(ws)).toBe(mayDefineTools(text) ? text.length : 0);
+  });
+
+  it('makes room for a parse the tools analyzer makes itself', () => {
+    const ws = workspace();
+    const budget = TOOL_SOURCE.length * 2;
+    parseForHandover(ws, 'a.js', TOOL_SOURCE, budget);
+    parseForHandover(ws, 'b.js', TOOL_SOURCE, budget);
+    makeRoomFor(ws, TOOL_SOURCE.length, budget);
+    expect(takeHandover(ws, 'a.js', TOOL_SOURCE)).toBeUndefined();
+    expect(takeHandover(ws, 'b.js', TOOL_SOURCE)?.outcome.ok).toBe(true);
+    expect(keptBytes(ws)).toBe(0);
+  });
+
+  it('keeps nothing larger than its budget, and drops nothing for a file that fits beside what it keeps', () => {
+    const ws = workspace();
+    const budget = TOOL_SOURCE.length * 3;
+    const a = parseForHandover(ws, 'a.js', TOOL_SOURCE, budget);
+    parseForHandover(ws, 'small.js', 'export const x = 1;\n', budget);
+    parseForHandover(ws, 'huge.js', TOOL_SOURCE.repeat(4), budget);
+    expect(keptBytes(ws)).toBe(0);
+    parseForHandover(ws, 'a.js', TOOL_SOURCE, budget);
+    parseForHandover(ws, 'small.js', 'export const x = 1;\n', budget);
+    expect(takeHandover(ws, 'a.js', TOOL_SOURCE)?.outcome.ok).toBe(a.outcome.ok);
   });
 
   it('gives the tools analyzer the same surface with and without a handed-over parse, and the run drops what is left', async () => {

@@ -4,9 +4,13 @@
  * such a file: a bundle of several MiB takes seconds. The code analyzer keeps the parse of a file the tools
  * analyzer will read; the tools analyzer takes it once, and it is gone.
  *
- * Only files that may define tools are kept, and only up to a byte budget, so the extra memory is at most one
- * bundle's syntax tree. The cache is keyed by the workspace object the runner hands every analyzer, so it
- * ends with the run. A kept parse is given out only for exactly the text it was made from.
+ * Only files that may define tools are kept, and only up to a byte budget that counts the tree being made too:
+ * before a parse that would take the kept source past it (the code analyzer's, or the tools analyzer's own of a
+ * file it was not handed), the oldest kept trees are dropped and the tools analyzer parses those files itself. Kept trees and the new one together thus come from at most one parse cap of
+ * source. Keeping one cap's worth beside a new parse of another cap doubled a thread's heap on packages that
+ * ship a bundle twice (ESM and CommonJS), which made a harvest's peaks, and two dense 4 MiB bundles ran an
+ * analysis thread out of its 384 MiB. The cache is keyed by the workspace object the runner hands every
+ * analyzer, so it ends with the run. A kept parse is given out only for exactly the text it was made from.
  */
 import type { Workspace } from '../../core/workspace.js';
 import { MAX_PARSE_BYTES, parseScript, type ParseOutcome } from './parse.js';
@@ -51,11 +55,27 @@ export function parseTimed(file: string, text: string): TimedParse {
   return { outcome, ms: performance.now() - started };
 }
 
+/** Drops the oldest kept parses until `incoming` more bytes of source fit the budget beside them. */
+function makeRoom(handover: Handover, incoming: number, maxKeptBytes: number): void {
+  for (const [file, kept] of handover.kept) {
+    if (handover.bytes + incoming <= maxKeptBytes) return;
+    handover.kept.delete(file);
+    handover.bytes -= kept.text.length;
+  }
+}
+
+/** Before a parse of `bytes` of source that was not handed over: drops kept parses it would not fit beside. */
+export function makeRoomFor(workspace: Workspace, bytes: number, maxKeptBytes = MAX_KEPT_SOURCE_BYTES): void {
+  const handover = handovers.get(workspace);
+  if (handover !== undefined) makeRoom(handover, bytes, maxKeptBytes);
+}
+
 /** Parses a script and keeps the result for the tools analyzer when it will read this file too. */
 export function parseForHandover(workspace: Workspace, file: string, text: string, maxKeptBytes = MAX_KEPT_SOURCE_BYTES): TimedParse {
+  const handover = handovers.get(workspace) ?? new Handover();
+  makeRoom(handover, text.length, maxKeptBytes);
   const parse = parseTimed(file, text);
   if (!parse.outcome.ok || NOT_TOOL_SURFACE.test(file) || !mayDefineTools(text)) return parse;
-  const handover = handovers.get(workspace) ?? new Handover();
   if (handover.kept.has(file) || handover.bytes + text.length > maxKeptBytes) return parse;
   handover.kept.set(file, { text, parse });
   handover.bytes += text.length;

@@ -6,7 +6,7 @@ import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { WorkspaceFile } from '../../core/workspace.js';
 import { MAX_PARSE_BYTES, isScriptFile } from '../lib/parse.js';
-import { NOT_TOOL_SURFACE, takeHandover, type TimedParse } from '../lib/shared-parse.js';
+import { NOT_TOOL_SURFACE, makeRoomFor, takeHandover, type TimedParse } from '../lib/shared-parse.js';
 import type { ToolHit } from './checks.js';
 import { MAX_CHECKED_CHARS, checkTools } from './checks.js';
 import type { PreparedModule } from './extract.js';
@@ -169,6 +169,7 @@ class Run {
       if (text === undefined) return;
       if (!(isJsonFile(file) ? mayHoldToolList(text) : mayDefineTools(text))) return;
       const handed = isJsonFile(file) ? undefined : takeHandover(this.ctx.workspace, file.path, text);
+      if (handed === undefined) makeRoomFor(this.ctx.workspace, text.length);
       // A parse made by the code analyzer is charged to this file's budget as if it had been made here.
       if (handed !== undefined) started -= handed.ms;
       module = this.prepare(file, text, handed);
