@@ -58,9 +58,10 @@ export const YOUNG_GENERATION_MB = 64;
 
 /**
  * Old generation of each analysis worker unless told otherwise. Without a cap V8 lets a worker's heap grow
- * to gigabytes of garbage before collecting (2.3–3 GB peak RSS for two workers); the largest parse is bounded
- * by MAX_PARSE_BYTES (about 150 MiB of tree), and the tools analyzer keeps at most 4 MiB of source more.
- * A job that needs more fails with its reason (raise it with `harvest --worker-heap-mb`).
+ * to gigabytes of garbage before collecting (2.3–3 GB peak RSS for two workers). The trees alive at once, kept
+ * for the tools analyzer or being made, come from at most MAX_PARSE_BYTES of source (lib/shared-parse.ts): about
+ * 150 MiB of tree for ordinary bundles, 255 MiB at the peak of a parse for dense ones. Syntax denser still can
+ * run a worker out of heap; the job then fails with its reason (raise it with `harvest --worker-heap-mb`).
  */
 export const DEFAULT_WORKER_HEAP_MB = 384;
 
