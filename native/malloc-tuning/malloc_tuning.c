@@ -22,6 +22,16 @@ static int64_t int_arg(napi_env env, napi_value value) {
   return out;
 }
 
+/* The two integer arguments both functions take; 0 when there are fewer than two. */
+static int two_int_args(napi_env env, napi_callback_info info, int64_t *first, int64_t *second) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return 0;
+  *first = int_arg(env, argv[0]);
+  *second = int_arg(env, argv[1]);
+  return 1;
+}
+
 static napi_value boolean(napi_env env, int flag) {
   napi_value out = NULL;
   napi_get_boolean(env, flag != 0, &out);
@@ -30,11 +40,8 @@ static napi_value boolean(napi_env env, int flag) {
 
 /* tune(mmapThresholdBytes, arenaMax) -> true when glibc took both settings. */
 static napi_value tune(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return boolean(env, 0);
-  int64_t threshold = int_arg(env, argv[0]);
-  int64_t arenas = int_arg(env, argv[1]);
+  int64_t threshold = 0, arenas = 0;
+  if (!two_int_args(env, info, &threshold, &arenas)) return boolean(env, 0);
   if (threshold <= 0 || threshold > (1 << 30) || arenas <= 0 || arenas > 1024) return boolean(env, 0);
 #ifdef __GLIBC__
   int ok = mallopt(M_MMAP_THRESHOLD, (int)threshold);
@@ -61,11 +68,8 @@ static size_t mapped_blocks(void) {
  * tuned, true, as long as the arena has no free space that large already (call it early, with blocks of MiBs).
  */
 static napi_value probe(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return boolean(env, 0);
-  int64_t big = int_arg(env, argv[0]);
-  int64_t small = int_arg(env, argv[1]);
+  int64_t big = 0, small = 0;
+  if (!two_int_args(env, info, &big, &small)) return boolean(env, 0);
   if (big <= 0 || small <= 0 || big > (64 << 20) || small > (64 << 20)) return boolean(env, 0);
 #ifdef __GLIBC__
   void *block = malloc((size_t)big);
