@@ -153,7 +153,7 @@ describe('analysis pool', () => {
     }
   });
 
-  // Two dense bundles just under the 4 MiB parse cap (a reconstruction of the dual ESM/CommonJS builds many
+  // Two dense bundles just under the parse caps (a reconstruction of the dual ESM/CommonJS builds many
   // servers ship, made denser): the code analyzer used to keep the first tree for the tools analyzer while
   // parsing the second, and the default 384 MiB heap ran out (3 of 3 runs). Now the kept tree makes room first.
   it('analyses two dense bundles at the parse cap within the default heap', { timeout: 120_000 }, async () => {
@@ -162,7 +162,8 @@ describe('analysis pool', () => {
       `function f${i}(a, b) { const o = { name: "t${i}", description: "does ${i}", inputSchema: { type: "object", properties: { x: { type: "string" } } } }; if (a > b) { return [a, b, o, ${i}].map((v) => v + 1); } return o; }\n`;
     const parts: string[] = [];
     let length = 0;
-    for (let i = 0; length < 3.9 * 1024 * 1024; i += 1) {
+    // 3.6 MiB of this is about 1.46 million tokens: under both parse caps, so both files are parsed.
+    for (let i = 0; length < 3.6 * 1024 * 1024; i += 1) {
       const line = dense(i);
       parts.push(line);
       length += line.length;
@@ -177,6 +178,22 @@ describe('analysis pool', () => {
       const report = await threads.analyse(req, new AbortController().signal);
       expect(report.analyzers.find((a) => a.id === 'code')?.status).not.toBe('failed');
       expect(report.analyzers.find((a) => a.id === 'tools')?.status).not.toBe('failed');
+      expect(report.findings.filter((f) => f.ruleId === 'code/file-skipped')).toEqual([]);
+    } finally {
+      await dispose();
+    }
+  });
+
+  // Bytes do not bound a tree: 3.9 MiB of `;` is four million statements, and parsing it ran the default heap out.
+  it('skips a script too dense to parse instead of running out of heap', { timeout: 60_000 }, async () => {
+    if (!haveWorker) return;
+    writeFileSync(join(dir, 'index.js'), ';'.repeat(3.9 * 1024 * 1024));
+    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
+    pools.push(threads);
+    const { req, dispose } = await request();
+    try {
+      const report = await threads.analyse(req, new AbortController().signal);
+      expect(report.findings.find((f) => f.ruleId === 'code/file-skipped')?.message).toMatch(/^index\.js has about 4,089,446 tokens, over the 1,500,000-token cap/);
     } finally {
       await dispose();
     }

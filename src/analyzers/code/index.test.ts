@@ -94,6 +94,19 @@ describe('partial results', () => {
     expect(skipped?.message).toMatch(/^big\.js is 2\.\d KiB, over the 1000 B cap for parsing code; it was not analysed$/);
   });
 
+  it.each([
+    ['empty statements', ';'.repeat(3000)],
+    ['a sequence of names, with a call hidden at the end', `x = ${'a,'.repeat(1500)}a; ${EVAL}`],
+  ])('records a file of %s over the token cap as skipped, without parsing it', async (_label, text) => {
+    const output = await run({ 'small.js': EVAL, 'dense.js': text }, { maxParseTokens: 2000 });
+    expect(output.status).toBe('partial');
+    expect(output.reason).toBe('1 file over the parser cap was not analysed');
+    const skipped = output.findings.find((f) => f.ruleId === 'code/file-skipped');
+    expect(skipped?.location?.file).toBe('dense.js');
+    expect(skipped?.message).toMatch(/^dense\.js has about 3,00\d tokens, over the 2,000-token cap for parsing code; it was not analysed$/);
+    expect(ruleFiles(output)).toEqual(['code/eval-dynamic small.js', 'code/file-skipped dense.js']);
+  });
+
   it('applies the reader\'s text cap when it is lower than the parser cap', async () => {
     const output = await run({ 'big.js': `${'// padding\n'.repeat(200)}${EVAL}` }, {}, { limits: { ...DEFAULT_ANALYZER_LIMITS, maxTextBytes: 512 } });
     expect(output.findings.map((f) => f.ruleId)).toEqual(['code/file-skipped']);

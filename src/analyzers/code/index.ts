@@ -4,8 +4,8 @@ import type { Finding } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { FileType, WorkspaceFile } from '../../core/workspace.js';
-import { MAX_PARSE_BYTES, isScriptFile } from '../lib/parse.js';
-import { parseForHandover } from '../lib/shared-parse.js';
+import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, estimateTokens, isScriptFile } from '../lib/parse.js';
+import { KEEP_BUDGET, parseForHandover } from '../lib/shared-parse.js';
 import { DEFAULT_FILE_BUDGET_MS, analyseSource } from './module.js';
 import { CODE_ANALYZER_ID, CODE_RULES, RULES } from './rules.js';
 
@@ -64,6 +64,8 @@ export interface CodeAnalyzerOptions {
   fileBudgetMs?: number;
   /** Largest file parsed; the reader's text cap applies too. */
   maxParseBytes?: number;
+  /** Most tokens (estimated) in a file parsed. */
+  maxParseTokens?: number;
 }
 
 async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Promise<AnalyzerOutput> {
@@ -71,6 +73,7 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
   const files = ctx.workspace.files.filter(isCodeFile);
   if (files.length === 0) return { findings: [], status: 'skipped', reason: NO_CODE_REASON };
   const cap = Math.min(options.maxParseBytes ?? MAX_PARSE_BYTES, ctx.limits.maxTextBytes);
+  const tokenCap = options.maxParseTokens ?? MAX_PARSE_TOKENS;
   const budgetMs = options.fileBudgetMs ?? DEFAULT_FILE_BUDGET_MS;
   const findings: Finding[] = [];
   const errors: { file: string; message: string }[] = [];
@@ -103,7 +106,20 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
       errors.push({ file: file.path, message: `could not read: ${errorMessage(error).slice(0, 200)}` });
       continue;
     }
-    const result = analyseSource(file.path, text, { budgetMs, signal: ctx.signal, parse: (name, source) => parseForHandover(ctx.workspace, name, source) });
+    const tokens = estimateTokens(text);
+    if (tokens > tokenCap) {
+      tally.skipped += 1;
+      findings.push(
+        makeFinding(RULES.fileSkipped, CODE_ANALYZER_ID, {
+          location: { file: file.path },
+          message: `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over the ${tokenCap.toLocaleString('en-US')}-token cap for parsing code; it was not analysed`,
+        }),
+      );
+      continue;
+    }
+    const parse = (name: string, source: string): ReturnType<typeof parseForHandover> =>
+      parseForHandover(ctx.workspace, name, source, KEEP_BUDGET, source === text ? tokens : undefined);
+    const result = analyseSource(file.path, text, { budgetMs, signal: ctx.signal, parse });
     ctx.signal.throwIfAborted();
     if (result.parseError !== undefined) {
       tally.unparsed += 1;

@@ -253,7 +253,8 @@ export const RULES = {
     title: 'Code file too large to analyse',
     severity: 'low',
     kind: 'capability',
-    description: 'A JavaScript or TypeScript file is over the size the code analyzer parses, so what it does was not checked.',
+    description:
+      'A JavaScript or TypeScript file is over the size or the number of tokens the code analyzer parses (a syntax tree that large would not fit the memory of an analysis thread), so what it does was not checked.',
     recommendation: 'Inspect the file by other means, or raise the cap if the machine allows.',
   }),
   analysisCutShort: defineRule({

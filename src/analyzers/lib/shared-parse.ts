@@ -4,16 +4,17 @@
  * such a file: a bundle of several MiB takes seconds. The code analyzer keeps the parse of a file the tools
  * analyzer will read; the tools analyzer takes it once, and it is gone.
  *
- * Only files that may define tools are kept, and only up to a byte budget that counts the tree being made too:
- * before a parse that would take the kept source past it (the code analyzer's, or the tools analyzer's own of a
- * file it was not handed), the oldest kept trees are dropped and the tools analyzer parses those files itself. Kept trees and the new one together thus come from at most one parse cap of
- * source. Keeping one cap's worth beside a new parse of another cap doubled a thread's heap on packages that
- * ship a bundle twice (ESM and CommonJS), which made a harvest's peaks, and two dense 4 MiB bundles ran an
- * analysis thread out of its 384 MiB. The cache is keyed by the workspace object the runner hands every
- * analyzer, so it ends with the run. A kept parse is given out only for exactly the text it was made from.
+ * Only files that may define tools are kept, within a budget (one file at the parse caps, in bytes and in tokens)
+ * that counts the tree being made too: before a parse that would not fit beside the kept trees (the code
+ * analyzer's, or the tools analyzer's own of a file it was not handed), the oldest kept trees are dropped and the
+ * tools analyzer parses those files itself. Keeping one cap's worth beside a new parse of another doubled a
+ * thread's heap on packages that ship a bundle twice (ESM and CommonJS), which made a harvest's peaks, and two
+ * dense 4 MiB bundles ran an analysis thread out of its 384 MiB. The cache is keyed by the workspace object the
+ * runner hands every analyzer, so it ends with the run. A kept parse is given out only for exactly the text it
+ * was made from.
  */
 import type { Workspace } from '../../core/workspace.js';
-import { MAX_PARSE_BYTES, parseScript, type ParseOutcome } from './parse.js';
+import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, estimateTokens, parseScript, type ParseOutcome } from './parse.js';
 
 /** A parse and the wall-clock time it took, so that a later user can charge it to its own budget. */
 export interface TimedParse {
@@ -21,17 +22,33 @@ export interface TimedParse {
   ms: number;
 }
 
-/** Source bytes whose syntax trees may be kept at once: one file at the parse cap (~150 MiB of heap). */
-export const MAX_KEPT_SOURCE_BYTES = MAX_PARSE_BYTES;
+/** Source whose syntax trees may be alive at once, kept or being made: one file at the parse caps. */
+export interface KeepBudget {
+  bytes: number;
+  tokens: number;
+}
+export const KEEP_BUDGET: KeepBudget = { bytes: MAX_PARSE_BYTES, tokens: MAX_PARSE_TOKENS };
 
 interface Kept {
   text: string;
+  tokens: number;
   parse: TimedParse;
 }
 
 class Handover {
   readonly kept = new Map<string, Kept>();
   bytes = 0;
+  tokens = 0;
+
+  fits(bytes: number, tokens: number, budget: KeepBudget): boolean {
+    return this.bytes + bytes <= budget.bytes && this.tokens + tokens <= budget.tokens;
+  }
+
+  drop(file: string, kept: Kept): void {
+    this.kept.delete(file);
+    this.bytes -= kept.text.length;
+    this.tokens -= kept.tokens;
+  }
 }
 
 const handovers = new WeakMap<Workspace, Handover>();
@@ -55,30 +72,30 @@ export function parseTimed(file: string, text: string): TimedParse {
   return { outcome, ms: performance.now() - started };
 }
 
-/** Drops the oldest kept parses until `incoming` more bytes of source fit the budget beside them. */
-function makeRoom(handover: Handover, incoming: number, maxKeptBytes: number): void {
+/** Drops the oldest kept parses until a tree of `bytes` and `tokens` more fits the budget beside them. */
+function makeRoom(handover: Handover, bytes: number, tokens: number, budget: KeepBudget): void {
   for (const [file, kept] of handover.kept) {
-    if (handover.bytes + incoming <= maxKeptBytes) return;
-    handover.kept.delete(file);
-    handover.bytes -= kept.text.length;
+    if (handover.fits(bytes, tokens, budget)) return;
+    handover.drop(file, kept);
   }
 }
 
-/** Before a parse of `bytes` of source that was not handed over: drops kept parses it would not fit beside. */
-export function makeRoomFor(workspace: Workspace, bytes: number, maxKeptBytes = MAX_KEPT_SOURCE_BYTES): void {
+/** Before a parse that was not handed over: drops the kept parses it would not fit beside. */
+export function makeRoomFor(workspace: Workspace, text: string, tokens = estimateTokens(text), budget = KEEP_BUDGET): void {
   const handover = handovers.get(workspace);
-  if (handover !== undefined) makeRoom(handover, bytes, maxKeptBytes);
+  if (handover !== undefined) makeRoom(handover, text.length, tokens, budget);
 }
 
 /** Parses a script and keeps the result for the tools analyzer when it will read this file too. */
-export function parseForHandover(workspace: Workspace, file: string, text: string, maxKeptBytes = MAX_KEPT_SOURCE_BYTES): TimedParse {
+export function parseForHandover(workspace: Workspace, file: string, text: string, budget = KEEP_BUDGET, tokens = estimateTokens(text)): TimedParse {
   const handover = handovers.get(workspace) ?? new Handover();
-  makeRoom(handover, text.length, maxKeptBytes);
+  makeRoom(handover, text.length, tokens, budget);
   const parse = parseTimed(file, text);
   if (!parse.outcome.ok || NOT_TOOL_SURFACE.test(file) || !mayDefineTools(text)) return parse;
-  if (handover.kept.has(file) || handover.bytes + text.length > maxKeptBytes) return parse;
-  handover.kept.set(file, { text, parse });
+  if (handover.kept.has(file) || !handover.fits(text.length, tokens, budget)) return parse;
+  handover.kept.set(file, { text, tokens, parse });
   handover.bytes += text.length;
+  handover.tokens += tokens;
   handovers.set(workspace, handover);
   return parse;
 }
@@ -88,8 +105,7 @@ export function takeHandover(workspace: Workspace, file: string, text: string): 
   const handover = handovers.get(workspace);
   const kept = handover?.kept.get(file);
   if (handover === undefined || kept === undefined) return undefined;
-  handover.kept.delete(file);
-  handover.bytes -= kept.text.length;
+  handover.drop(file, kept);
   return kept.text === text ? kept.parse : undefined;
 }
 

@@ -3,7 +3,7 @@ import type { AnalyzerOutput } from '../../core/analyzer.js';
 import { runAnalyzer } from '../runner.js';
 import type { TestWorkspaceOptions } from '../test-helpers/workspace.js';
 import { analyzeFiles, makeTestWorkspace } from '../test-helpers/workspace.js';
-import { MAX_PARSE_BYTES, MAX_TOOLS, toolsAnalyzer } from './index.js';
+import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, MAX_TOOLS, toolsAnalyzer } from './index.js';
 
 function run(files: Record<string, string | Buffer>, options: TestWorkspaceOptions = {}): Promise<AnalyzerOutput> {
   return analyzeFiles(toolsAnalyzer, files, options);
@@ -166,6 +166,14 @@ describe('toolsAnalyzer', () => {
       const output = await run({ 'dist/assets/app.js': big('const description = "x";'), 'third_party/sdk.js': big('inputSchema') });
       expect(output.status).toBe('succeeded');
       expect(output.errors).toHaveLength(2);
+    });
+
+    it('is partial when a file that may define tools has more tokens than the parser takes', async () => {
+      const dense = `server.registerTool('x', { description: 'y' }, () => {});\n${';'.repeat(MAX_PARSE_TOKENS)}\n`;
+      const output = await run({ 'dist/bundle.js': dense });
+      expect(output.status).toBe('partial');
+      expect(output.reason).toContain('dist/bundle.js');
+      expect(output.errors?.[0]?.message).toMatch(/^dist\/bundle\.js has about 1,500,\d{3} tokens, over the 1,500,000-token cap for parsing; not analysed$/);
     });
 
     it('honours the reader\'s text cap when it is lower', async () => {

@@ -5,7 +5,7 @@ import type { Finding } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { WorkspaceFile } from '../../core/workspace.js';
-import { MAX_PARSE_BYTES, isScriptFile } from '../lib/parse.js';
+import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, estimateTokens, isScriptFile } from '../lib/parse.js';
 import { NOT_TOOL_SURFACE, makeRoomFor, takeHandover, type TimedParse } from '../lib/shared-parse.js';
 import type { ToolHit } from './checks.js';
 import { MAX_CHECKED_CHARS, checkTools } from './checks.js';
@@ -19,7 +19,7 @@ import { distinctVariants, mergeTools, toToolInfo } from './surface.js';
 
 export { TOOLS_RULES } from './rules.js';
 /** Files larger than this are not parsed; the reader's own text cap applies too, whichever is lower. */
-export { MAX_PARSE_BYTES } from '../lib/parse.js';
+export { MAX_PARSE_BYTES, MAX_PARSE_TOKENS } from '../lib/parse.js';
 
 const MiB = 1024 * 1024;
 /** Share of the analyzer's time limit after which remaining files are left out (partial, not a timeout). */
@@ -104,6 +104,18 @@ class Run {
     this.error(file.path, `${file.path} is ${formatBytes(file.size)}, over the ${formatBytes(this.cap)} cap for parsing; not analysed`, relevant && !vendored);
   }
 
+  /** Whether a script this file's size in tokens may be parsed here; kept parses it would not fit beside are dropped. */
+  private roomToParse(file: WorkspaceFile, text: string): boolean {
+    const tokens = estimateTokens(text);
+    if (tokens > MAX_PARSE_TOKENS) {
+      const cap = MAX_PARSE_TOKENS.toLocaleString('en-US');
+      this.error(file.path, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over the ${cap}-token cap for parsing; not analysed`, !VENDORED.test(file.path));
+      return false;
+    }
+    makeRoomFor(this.ctx.workspace, text, tokens);
+    return true;
+  }
+
   /** `handed` is the code analyzer's parse of this text, if it kept one. */
   private prepare(file: WorkspaceFile, text: string, handed?: TimedParse): PreparedModule | undefined {
     const outcome = isJsonFile(file)
@@ -169,7 +181,7 @@ class Run {
       if (text === undefined) return;
       if (!(isJsonFile(file) ? mayHoldToolList(text) : mayDefineTools(text))) return;
       const handed = isJsonFile(file) ? undefined : takeHandover(this.ctx.workspace, file.path, text);
-      if (handed === undefined) makeRoomFor(this.ctx.workspace, text.length);
+      if (handed === undefined && !isJsonFile(file) && !this.roomToParse(file, text)) return;
       // A parse made by the code analyzer is charged to this file's budget as if it had been made here.
       if (handed !== undefined) started -= handed.ms;
       module = this.prepare(file, text, handed);
