@@ -5,7 +5,7 @@ import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { FileType, WorkspaceFile } from '../../core/workspace.js';
 import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, estimateTokens, isScriptFile } from '../lib/parse.js';
-import { KEEP_BUDGET, parseForHandover } from '../lib/shared-parse.js';
+import { KEEP_BUDGET, parseForHandover, type TimedParse } from '../lib/shared-parse.js';
 import { DEFAULT_FILE_BUDGET_MS, analyseSource } from './module.js';
 import { CODE_ANALYZER_ID, CODE_RULES, RULES } from './rules.js';
 
@@ -78,6 +78,10 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
   const findings: Finding[] = [];
   const errors: { file: string; message: string }[] = [];
   const tally: Tally = { files: files.length, unparsed: 0, unread: 0, skipped: 0, cutShort: 0, notReached: 0 };
+  const skip = (file: WorkspaceFile, message: string): void => {
+    tally.skipped += 1;
+    findings.push(makeFinding(RULES.fileSkipped, CODE_ANALYZER_ID, { location: { file: file.path }, message }));
+  };
 
   for (const [index, file] of files.entries()) {
     await yieldToEventLoop();
@@ -88,13 +92,7 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
       break;
     }
     if (file.size > cap) {
-      tally.skipped += 1;
-      findings.push(
-        makeFinding(RULES.fileSkipped, CODE_ANALYZER_ID, {
-          location: { file: file.path },
-          message: `${file.path} is ${formatBytes(file.size)}, over the ${formatBytes(cap)} cap for parsing code; it was not analysed`,
-        }),
-      );
+      skip(file, `${file.path} is ${formatBytes(file.size)}, over the ${formatBytes(cap)} cap for parsing code; it was not analysed`);
       continue;
     }
     let text: string;
@@ -108,16 +106,10 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
     }
     const tokens = estimateTokens(text);
     if (tokens > tokenCap) {
-      tally.skipped += 1;
-      findings.push(
-        makeFinding(RULES.fileSkipped, CODE_ANALYZER_ID, {
-          location: { file: file.path },
-          message: `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over the ${tokenCap.toLocaleString('en-US')}-token cap for parsing code; it was not analysed`,
-        }),
-      );
+      skip(file, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over the ${tokenCap.toLocaleString('en-US')}-token cap for parsing code; it was not analysed`);
       continue;
     }
-    const parse = (name: string, source: string): ReturnType<typeof parseForHandover> =>
+    const parse = (name: string, source: string): TimedParse =>
       parseForHandover(ctx.workspace, name, source, KEEP_BUDGET, source === text ? tokens : undefined);
     const result = analyseSource(file.path, text, { budgetMs, signal: ctx.signal, parse });
     ctx.signal.throwIfAborted();
