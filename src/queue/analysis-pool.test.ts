@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { Target } from '../core/target.js';
-import type { AnalysisPool } from './analysis-pool.js';
+import type { AnalysisPool, AnalysisRequest } from './analysis-pool.js';
 import { analyzersFor, createAnalysisPool, createInlinePool, transferable } from './analysis-pool.js';
 import { MemoryBudget } from '../fetch/memory.js';
 import { buildTgz } from '../fetch/test-helpers/tar-builder.js';
@@ -40,6 +40,18 @@ async function request(): Promise<{ dispose: () => Promise<void>; req: Parameter
   };
 }
 
+/** A one-worker pool (closed after the test) and a request for the fixture directory, disposed after `use`. */
+async function withOneWorker(use: (threads: AnalysisPool, req: AnalysisRequest) => Promise<void>, options: { maxHeapMb?: number } = {}): Promise<void> {
+  const threads = createAnalysisPool({ size: 1, workerUrl: WORKER, ...options });
+  pools.push(threads);
+  const { req, dispose } = await request();
+  try {
+    await use(threads, req);
+  } finally {
+    await dispose();
+  }
+}
+
 describe('analysis pool', () => {
   it('gives the same verdict in a worker thread as in process', async () => {
     if (!haveWorker) return;
@@ -60,44 +72,29 @@ describe('analysis pool', () => {
 
   it('an aborted job rejects at once and the pool keeps working with a fresh worker', async () => {
     if (!haveWorker) return;
-    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
-    pools.push(threads);
-    const { req, dispose } = await request();
-    try {
+    await withOneWorker(async (threads, req) => {
       const controller = new AbortController();
       const pending = threads.analyse(req, controller.signal);
       controller.abort(new DOMException('stop', 'AbortError'));
       await expect(pending).rejects.toThrow(/stop/);
       const again = await threads.analyse(req, new AbortController().signal);
       expect(again.target.name).toBe('pool-demo');
-    } finally {
-      await dispose();
-    }
+    });
   });
 
   it('fails a job with a reason when its worker runs out of its heap limit, instead of growing without bound', async () => {
     if (!haveWorker) return;
-    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER, maxHeapMb: 1 });
-    pools.push(threads);
-    const { req, dispose } = await request();
-    try {
+    await withOneWorker(async (threads, req) => {
       await expect(threads.analyse(req, new AbortController().signal)).rejects.toThrow(/ran out of memory: an analysis thread may use 1 MiB of heap \(raise it with --worker-heap-mb\)/);
-    } finally {
-      await dispose();
-    }
+    }, { maxHeapMb: 1 });
   });
 
   it('rejects a malformed request inside the worker with a reason', async () => {
     if (!haveWorker) return;
-    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
-    pools.push(threads);
-    const { req, dispose } = await request();
-    try {
+    await withOneWorker(async (threads, req) => {
       const bad = { ...req, workspace: { ...req.workspace, files: 'nope' } } as unknown as typeof req;
       await expect(threads.analyse(bad, new AbortController().signal)).rejects.toThrow(/malformed analysis request/);
-    } finally {
-      await dispose();
-    }
+    });
   });
 
   it('swaps in the signatures analyzer of the requested engine, made once per engine', () => {
@@ -141,16 +138,11 @@ describe('analysis pool', () => {
 
   it('rejects contents that do not match the listing inside the worker', async () => {
     if (!haveWorker) return;
-    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
-    pools.push(threads);
-    const { req, dispose } = await request();
-    try {
+    await withOneWorker(async (threads, req) => {
       const { root: _root, ...workspace } = req.workspace;
       const contents = new Map([['package.json', new Uint8Array(3)]]);
       await expect(threads.analyse({ ...req, workspace, contents }, new AbortController().signal)).rejects.toThrow(/malformed analysis request: .* is listed/);
-    } finally {
-      await dispose();
-    }
+    });
   });
 
   // Two dense bundles just under the parse caps (a reconstruction of the dual ESM/CommonJS builds many
@@ -171,32 +163,22 @@ describe('analysis pool', () => {
     const bundle = parts.join('');
     writeFileSync(join(dir, 'index.js'), bundle);
     writeFileSync(join(dir, 'index.cjs'), bundle.replaceAll('function f', 'function g'));
-    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
-    pools.push(threads);
-    const { req, dispose } = await request();
-    try {
+    await withOneWorker(async (threads, req) => {
       const report = await threads.analyse(req, new AbortController().signal);
       expect(report.analyzers.find((a) => a.id === 'code')?.status).not.toBe('failed');
       expect(report.analyzers.find((a) => a.id === 'tools')?.status).not.toBe('failed');
       expect(report.findings.filter((f) => f.ruleId === 'code/file-skipped')).toEqual([]);
-    } finally {
-      await dispose();
-    }
+    });
   });
 
   // Bytes do not bound a tree: 3.9 MiB of `;` is four million statements, and parsing it ran the default heap out.
   it('skips a script too dense to parse instead of running out of heap', { timeout: 60_000 }, async () => {
     if (!haveWorker) return;
     writeFileSync(join(dir, 'index.js'), ';'.repeat(3.9 * 1024 * 1024));
-    const threads = createAnalysisPool({ size: 1, workerUrl: WORKER });
-    pools.push(threads);
-    const { req, dispose } = await request();
-    try {
+    await withOneWorker(async (threads, req) => {
       const report = await threads.analyse(req, new AbortController().signal);
       expect(report.findings.find((f) => f.ruleId === 'code/file-skipped')?.message).toMatch(/^index\.js has about 4,089,446 tokens, over the 1,500,000-token cap/);
-    } finally {
-      await dispose();
-    }
+    });
   });
 
   it('lists only buffers that own their whole memory for moving', () => {
