@@ -28,6 +28,12 @@ export interface AnalyzerLimits {
   maxTextBytes: number;
   /** Wall-clock budget for one analyzer on one workspace. */
   timeoutMs: number;
+  /**
+   * Most tokens (estimated) in one script the code and tools analyzers parse; MAX_PARSE_TOKENS when unset.
+   * The analysis pool lowers it to what its heap surely holds when it retries a package that ran a thread out
+   * of heap.
+   */
+  maxParseTokens?: number | undefined;
 }
 
 export const DEFAULT_ANALYZER_LIMITS: AnalyzerLimits = Object.freeze({

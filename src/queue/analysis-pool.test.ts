@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import type { AnalysisPool, AnalysisRequest } from './analysis-pool.js';
-import { analyzersFor, createAnalysisPool, createInlinePool, transferable } from './analysis-pool.js';
+import { OutOfHeapError, analyzersFor, createAnalysisPool, createInlinePool, retryParseTokens, transferable } from './analysis-pool.js';
 import { MemoryBudget } from '../fetch/memory.js';
 import { buildTgz } from '../fetch/test-helpers/tar-builder.js';
 import { workspaceFromArchive } from '../fetch/workspace.js';
@@ -179,6 +179,41 @@ describe('analysis pool', () => {
       const report = await threads.analyse(req, new AbortController().signal);
       expect(report.findings.find((f) => f.ruleId === 'code/file-skipped')?.message).toMatch(/^index\.js has about 4,089,446 tokens, over the 1,500,000-token cap/);
     });
+  });
+
+  // Under the token cap, syntax can still be denser than the heap holds: 0.6 MiB of `;` is 630,000 statements,
+  // about 150 MiB of tree. The retry's cap is one no tree of that many tokens can exceed.
+  it('runs out of a small heap on a dense script, and fits it under the retry token cap', { timeout: 60_000 }, async () => {
+    if (!haveWorker) return;
+    writeFileSync(join(dir, 'index.js'), ';'.repeat(0.6 * 1024 * 1024));
+    await withOneWorker(async (threads, req) => {
+      const underRetryCap = ';'.repeat(retryParseTokens(128) - 1);
+      const error = await threads.analyse(req, new AbortController().signal).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OutOfHeapError);
+      expect(error).toMatchObject({ heapMb: 128, retryParseTokens: retryParseTokens(128) });
+      // The retry: two more scripts just under its cap are parsed in the same heap.
+      writeFileSync(join(dir, 'a.js'), underRetryCap);
+      writeFileSync(join(dir, 'b.js'), underRetryCap);
+      const { req: again, dispose } = await request();
+      try {
+        const report = await threads.analyse({ ...again, analyzerLimits: { ...again.analyzerLimits, maxParseTokens: retryParseTokens(128) } }, new AbortController().signal);
+        expect(report.analyzers.filter((a) => a.status === 'failed')).toEqual([]);
+        expect(report.findings.filter((f) => f.ruleId === 'code/file-skipped').map((f) => f.message)).toEqual([
+          'index.js has about 629,145 tokens, over the 209,715-token cap (lowered from 1,500,000 for a retry after the analysis ran out of heap) for parsing code; it was not analysed',
+        ]);
+      } finally {
+        await dispose();
+      }
+    }, { maxHeapMb: 128 });
+  });
+
+  it.each([
+    [64, 52_428],
+    [128, 209_715],
+    [256, 629_145],
+    [384, 1_048_576],
+  ])('gives a %i MiB heap a retry token cap of %i', (heapMb, tokens) => {
+    expect(retryParseTokens(heapMb)).toBe(tokens);
   });
 
   it('lists only buffers that own their whole memory for moving', () => {

@@ -27,7 +27,7 @@ import { analyseWorkspace } from './scan-job.js';
 export const AnalysisRequestSchema = z.object({
   target: TargetSchema,
   workspace: WorkspaceSchema,
-  analyzerLimits: z.object({ timeoutMs: z.number().int().positive(), maxTextBytes: z.number().int().positive() }),
+  analyzerLimits: z.object({ timeoutMs: z.number().int().positive(), maxTextBytes: z.number().int().positive(), maxParseTokens: z.number().int().positive().optional() }),
   capabilities: z.object({ network: z.boolean(), docker: z.boolean() }),
   fetchMs: z.number().nonnegative(),
   /** Signature engine, when not the default wasm one (`harvest --yara-engine`). */
@@ -50,20 +50,53 @@ const CATEGORIES = new Set<string>(['usage', 'notFound', 'invalidInput', 'networ
 
 /**
  * Young generation of each analysis worker. Parsing allocates millions of short-lived nodes, and with V8's
- * small default the workers spent about a third of their time collecting. More is faster but costs memory:
- * one harvest of 261 packages on two workers took 107 s at 64 MiB and 94 s at 128 MiB (before the parse
- * handover), and 81 s at 256 MiB but with 3 GB peak RSS.
+ * small default the workers spent about a third of their time collecting. Once used, the young generation
+ * stays resident: at 64 MiB two workers' harvest peaked at 941–955 MiB RSS against 833–840 MiB at 32 MiB,
+ * with the same CPU time within this machine's noise (single harvests of the bench, alternated).
  */
-export const YOUNG_GENERATION_MB = 64;
+export const YOUNG_GENERATION_MB = 32;
 
 /**
  * Old generation of each analysis worker unless told otherwise. Without a cap V8 lets a worker's heap grow
- * to gigabytes of garbage before collecting (2.3–3 GB peak RSS for two workers). The trees alive at once, kept
- * for the tools analyzer or being made, come from at most MAX_PARSE_BYTES of source (lib/shared-parse.ts): about
- * 150 MiB of tree for ordinary bundles, 255 MiB at the peak of a parse for dense ones. Syntax denser still can
- * run a worker out of heap; the job then fails with its reason (raise it with `harvest --worker-heap-mb`).
+ * to gigabytes of garbage before collecting (2.3–3 GB peak RSS for two workers). The largest tree of a real
+ * script measured is 118 MiB (a 2.6 MiB bundle of 1.09 million tokens); two dense 3.6 MiB bundles of 1.46
+ * million tokens each need more than 256 MiB. A lower cap did not lower a harvest's peak beyond the run-to-run
+ * spread (256 MiB: 868 and 910 MiB against 841 and 908 MiB). Denser syntax under the token cap can still run a
+ * worker out (`;` repeated keeps 252 bytes per token): the harvest then analyses that package again under
+ * `retryParseTokens` (harvest.ts).
  */
 export const DEFAULT_WORKER_HEAP_MB = 384;
+
+/**
+ * Heap per estimated token of the densest syntax tree measured, with room to spare: `;` repeated keeps 252
+ * bytes per token and reaches 280 at the end of its parse (real bundles keep 80–150). The token cap does not
+ * assume it: real scripts near the cap would not be parsed. It bounds the retry of a package that ran out.
+ */
+export const WORST_HEAP_BYTES_PER_TOKEN = 320;
+
+/** Heap of a worker that is not the syntax tree: the analyzers' code and state, the text read, the report. */
+const HEAP_RESERVE_MB = 64;
+
+/** Token cap under which any script's tree fits a worker of this heap: the cap of a retry after running out. */
+export function retryParseTokens(heapMb: number): number {
+  const room = Math.max(heapMb - HEAP_RESERVE_MB, heapMb / 4) * 1024 * 1024;
+  return Math.max(1, Math.floor(room / WORST_HEAP_BYTES_PER_TOKEN));
+}
+
+/**
+ * A job ran its worker out of heap. The caller may run it again (from a fresh fetch: an in-memory workspace
+ * moved to the dead worker) with `analyzerLimits.maxParseTokens` at `retryParseTokens`.
+ */
+export class OutOfHeapError extends AssayError {
+  constructor(
+    readonly heapMb: number,
+    readonly retryParseTokens: number,
+    options: { cause?: unknown },
+  ) {
+    super('internal', `analysis ran out of memory: an analysis thread may use ${heapMb} MiB of heap (raise it with --worker-heap-mb)`, options);
+    this.name = 'OutOfHeapError';
+  }
+}
 
 export interface AnalysisPool {
   /** Threads (0 for an in-process pool). */
@@ -229,8 +262,8 @@ class ThreadPool implements AnalysisPool {
   /** Out of heap is the package's size meeting our cap, and says which knob raises it. */
   #crash(error: Error): AssayError {
     if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      const cap = this.#maxHeapMb ?? DEFAULT_WORKER_HEAP_MB;
-      return new AssayError('internal', `analysis ran out of memory: an analysis thread may use ${cap} MiB of heap (raise it with --worker-heap-mb)`, { cause: error });
+      const heapMb = this.#maxHeapMb ?? DEFAULT_WORKER_HEAP_MB;
+      return new OutOfHeapError(heapMb, retryParseTokens(heapMb), { cause: error });
     }
     return new AssayError('internal', `analysis worker crashed: ${error.message}`, { cause: error });
   }

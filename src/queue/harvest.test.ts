@@ -11,7 +11,7 @@ import type { HarvestItem, HarvestSource } from '../sources/source.js';
 import type { Store } from '../store/index.js';
 import { openStore } from '../store/index.js';
 import type { AnalysisPool } from './analysis-pool.js';
-import { createInlinePool } from './analysis-pool.js';
+import { OutOfHeapError, createInlinePool, retryParseTokens, transferable } from './analysis-pool.js';
 import type { HarvestEvent, HarvestOptions } from './harvest.js';
 import { runHarvest } from './harvest.js';
 
@@ -172,6 +172,39 @@ describe('runHarvest', () => {
     expect(bumped).toMatchObject({ scanned: 1, skippedUnchanged: 0 });
     const same = await runHarvest(options([fakeSource(items)]));
     expect(same).toMatchObject({ scanned: 0, skippedUnchanged: 1 });
+  });
+
+  it.each([
+    { runsOut: 1, scanned: 1, failed: [] },
+    { runsOut: 2, scanned: 0, failed: [{ key: 'npm:pkg-a@1.0.0', reason: 'analysis ran out of memory: an analysis thread may use 256 MiB of heap (raise it with --worker-heap-mb); it ran out again when retried with a 629,145-token parse cap' }] },
+  ])('analyses a package that ran its thread out of heap once more, fetched afresh, under the retry token cap (runs out $runsOut times)', async ({ runsOut, scanned, failed }) => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const seen: { maxParseTokens: number | undefined; intact: boolean }[] = [];
+    const inline = createInlinePool();
+    const pool: AnalysisPool = {
+      size: 0,
+      analyse: (request, signal) => {
+        const contents = [...(request.contents?.values() ?? [])];
+        seen.push({ maxParseTokens: request.analyzerLimits.maxParseTokens, intact: contents.length > 0 && contents.every((b) => b.buffer.byteLength > 0) });
+        if (seen.length > runsOut) return inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal);
+        // As a worker that dies does: the workspace's bytes moved to it and are gone here.
+        structuredClone(request.contents, { transfer: transferable(request.contents) });
+        return Promise.reject(new OutOfHeapError(256, retryParseTokens(256), {}));
+      },
+      close: () => inline.close(),
+    };
+    const o = options([fakeSource([npmItem('pkg-a', '1.0.0')])], { pool });
+    const summary = await runHarvest(o);
+    expect(summary).toMatchObject({ scanned, failed });
+    expect(seen).toEqual([
+      { maxParseTokens: undefined, intact: true },
+      { maxParseTokens: 629_145, intact: true },
+    ]);
+    expect(o.events.filter((e) => e.type === 'job-retry').map((e) => e.type === 'job-retry' && e.reason)).toEqual([
+      'analysis ran out of memory: an analysis thread may use 256 MiB of heap (raise it with --worker-heap-mb); analysing it again with a 629,145-token parse cap',
+    ]);
+    expect(store.latestScan('pkg-a') !== undefined).toBe(scanned === 1);
   });
 
   it('records a failing package with its reason and finishes the others; a 404 is not retried', async () => {

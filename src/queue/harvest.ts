@@ -20,7 +20,7 @@ import type { Store } from '../store/index.js';
 import type { AnalyzerVersion, Job } from '../store/jobs.js';
 import { packageNameOf } from '../store/repo.js';
 import type { AnalysisPool } from './analysis-pool.js';
-import { createAnalysisPool, defaultPoolSize } from './analysis-pool.js';
+import { OutOfHeapError, createAnalysisPool, defaultPoolSize } from './analysis-pool.js';
 import { MemoryBudget } from '../fetch/memory.js';
 import type { FetchedWorkspace } from './scan-job.js';
 import { fetchForScan } from './scan-job.js';
@@ -294,22 +294,7 @@ class Harvest {
       try {
         if (this.#skipAfterFetch(job, made)) return;
         this.#o.store.markJobAnalysing(job.id);
-        const report = await this.#analysisQueue.add(
-          () =>
-            this.#pool.analyse(
-              {
-                target: job.target,
-                workspace: made.workspace,
-                analyzerLimits: { timeoutMs: this.#o.analyzerLimits.timeoutMs, maxTextBytes: this.#o.analyzerLimits.maxTextBytes },
-                capabilities: this.#o.capabilities ?? { network: true, docker: false },
-                fetchMs: made.fetchMs,
-                ...(made.contents === undefined ? {} : { contents: made.contents }),
-                ...(this.#o.signatureEngine === undefined ? {} : { signatureEngine: this.#o.signatureEngine }),
-              },
-              signal,
-            ),
-          { signal },
-        );
+        const report = await this.#analyseOrRetry(job, made, signal);
         this.#save(job, report, started);
       } finally {
         await made.dispose();
@@ -327,6 +312,50 @@ class Harvest {
       this.#emit({ type: 'job-failed', key: job.key, reason });
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  #analyse(job: Job, made: FetchedWorkspace, signal: AbortSignal, maxParseTokens?: number): Promise<Report> {
+    const { timeoutMs, maxTextBytes } = this.#o.analyzerLimits;
+    return this.#analysisQueue.add(
+      () =>
+        this.#pool.analyse(
+          {
+            target: job.target,
+            workspace: made.workspace,
+            analyzerLimits: { timeoutMs, maxTextBytes, ...(maxParseTokens === undefined ? {} : { maxParseTokens }) },
+            capabilities: this.#o.capabilities ?? { network: true, docker: false },
+            fetchMs: made.fetchMs,
+            ...(made.contents === undefined ? {} : { contents: made.contents }),
+            ...(this.#o.signatureEngine === undefined ? {} : { signatureEngine: this.#o.signatureEngine }),
+          },
+          signal,
+        ),
+      { signal },
+    );
+  }
+
+  /**
+   * A package whose syntax ran an analysis thread out of heap is analysed once more, under the token cap that
+   * heap surely holds: its densest scripts are then reported as not parsed instead of the whole package failing.
+   * It is fetched again (from the archive cache) because an in-memory workspace moved to the thread that died.
+   */
+  async #analyseOrRetry(job: Job, made: FetchedWorkspace, signal: AbortSignal): Promise<Report> {
+    try {
+      return await this.#analyse(job, made, signal);
+    } catch (error) {
+      if (!(error instanceof OutOfHeapError)) throw error;
+      const cap = error.retryParseTokens.toLocaleString('en-US');
+      this.#emit({ type: 'job-retry', key: job.key, attempt: 1, reason: `${error.message}; analysing it again with a ${cap}-token parse cap` });
+      const again = await this.#fetchQueue.add(() => this.#fetchWithRetry(job, signal), { signal });
+      try {
+        return await this.#analyse(job, again, signal, error.retryParseTokens);
+      } catch (second) {
+        if (!(second instanceof OutOfHeapError)) throw second;
+        throw new AssayError('internal', `${second.message}; it ran out again when retried with a ${cap}-token parse cap`, { cause: second });
+      } finally {
+        await again.dispose();
+      }
     }
   }
 

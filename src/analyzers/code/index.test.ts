@@ -107,6 +107,14 @@ describe('partial results', () => {
     expect(ruleFiles(output)).toEqual(['code/eval-dynamic small.js', 'code/file-skipped dense.js']);
   });
 
+  it('takes a token cap lowered by a retry from the analyzer limits, and says so', async () => {
+    const limits = { ...DEFAULT_ANALYZER_LIMITS, maxParseTokens: 2000 };
+    const output = await run({ 'small.js': EVAL, 'dense.js': ';'.repeat(3000) }, {}, { limits });
+    const skipped = output.findings.find((f) => f.ruleId === 'code/file-skipped');
+    expect(skipped?.message).toBe('dense.js has about 3,000 tokens, over the 2,000-token cap (lowered from 1,500,000 for a retry after the analysis ran out of heap) for parsing code; it was not analysed');
+    expect(ruleFiles(output)).toEqual(['code/eval-dynamic small.js', 'code/file-skipped dense.js']);
+  });
+
   it('applies the reader\'s text cap when it is lower than the parser cap', async () => {
     const output = await run({ 'big.js': `${'// padding\n'.repeat(200)}${EVAL}` }, {}, { limits: { ...DEFAULT_ANALYZER_LIMITS, maxTextBytes: 512 } });
     expect(output.findings.map((f) => f.ruleId)).toEqual(['code/file-skipped']);

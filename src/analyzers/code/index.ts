@@ -4,8 +4,8 @@ import type { Finding } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { FileType, WorkspaceFile } from '../../core/workspace.js';
-import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, estimateTokens, isScriptFile } from '../lib/parse.js';
-import { KEEP_BUDGET, parseForHandover, type TimedParse } from '../lib/shared-parse.js';
+import { MAX_PARSE_BYTES, estimateTokens, isScriptFile, parseTokenCap, tokenCapText } from '../lib/parse.js';
+import { keepBudget, parseForHandover, type TimedParse } from '../lib/shared-parse.js';
 import { DEFAULT_FILE_BUDGET_MS, analyseSource } from './module.js';
 import { CODE_ANALYZER_ID, CODE_RULES, RULES } from './rules.js';
 
@@ -73,7 +73,8 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
   const files = ctx.workspace.files.filter(isCodeFile);
   if (files.length === 0) return { findings: [], status: 'skipped', reason: NO_CODE_REASON };
   const cap = Math.min(options.maxParseBytes ?? MAX_PARSE_BYTES, ctx.limits.maxTextBytes);
-  const tokenCap = options.maxParseTokens ?? MAX_PARSE_TOKENS;
+  const tokenCap = options.maxParseTokens ?? parseTokenCap(ctx.limits);
+  const budget = keepBudget(tokenCap);
   const budgetMs = options.fileBudgetMs ?? DEFAULT_FILE_BUDGET_MS;
   const findings: Finding[] = [];
   const errors: { file: string; message: string }[] = [];
@@ -106,11 +107,11 @@ async function analyze(ctx: AnalyzerContext, options: CodeAnalyzerOptions): Prom
     }
     const tokens = estimateTokens(text);
     if (tokens > tokenCap) {
-      skip(file, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over the ${tokenCap.toLocaleString('en-US')}-token cap for parsing code; it was not analysed`);
+      skip(file, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over ${tokenCapText(tokenCap, ctx.limits)} for parsing code; it was not analysed`);
       continue;
     }
     const parse = (name: string, source: string): TimedParse =>
-      parseForHandover(ctx.workspace, name, source, KEEP_BUDGET, source === text ? tokens : undefined);
+      parseForHandover(ctx.workspace, name, source, budget, source === text ? tokens : undefined);
     const result = analyseSource(file.path, text, { budgetMs, signal: ctx.signal, parse });
     ctx.signal.throwIfAborted();
     if (result.parseError !== undefined) {

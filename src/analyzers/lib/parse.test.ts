@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PARSE_TOKENS, estimateTokens } from './parse.js';
+import { MAX_PARSE_TOKENS, estimateTokens, parseTokenCap, tokenCapText } from './parse.js';
 
 describe('estimateTokens', () => {
   it.each([
@@ -23,5 +23,16 @@ describe('estimateTokens', () => {
     // Minified code runs at 0.25–0.5 tokens per byte; 2 MiB of this line is about 0.7 million.
     const line = 'function f(e,t){return e&&t?Object.assign({},e,{name:t.name,description:t.description}):null}\n';
     expect(estimateTokens(line.repeat(Math.ceil((2 * 1024 * 1024) / line.length)))).toBeLessThan(MAX_PARSE_TOKENS);
+  });
+});
+
+describe('parseTokenCap', () => {
+  it.each([
+    ['unset', {}, MAX_PARSE_TOKENS, 'the 1,500,000-token cap'],
+    ['lowered for a retry', { maxParseTokens: 629_145 }, 629_145, 'the 629,145-token cap (lowered from 1,500,000 for a retry after the analysis ran out of heap)'],
+    ['never raised above the cap', { maxParseTokens: 9_000_000 }, MAX_PARSE_TOKENS, 'the 1,500,000-token cap'],
+  ])('is the default unless lowered: %s', (_label, limits, cap, text) => {
+    expect(parseTokenCap(limits)).toBe(cap);
+    expect(tokenCapText(parseTokenCap(limits), limits)).toBe(text);
   });
 });

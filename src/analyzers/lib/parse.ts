@@ -1,6 +1,7 @@
 import { parse } from '@babel/parser';
 import type { ParseResult, ParserPlugin } from '@babel/parser';
 import type { File } from '@babel/types';
+import type { AnalyzerLimits } from '../../core/limits.js';
 
 /**
  * Largest script the code and tools analyzers parse. Babel needs about 30 bytes of heap per byte of source and
@@ -13,11 +14,24 @@ export const MAX_PARSE_BYTES = 4 * 1024 * 1024;
 /**
  * Most tokens (as `estimateTokens` counts them) in a script the analyzers parse. Bytes alone do not bound a
  * syntax tree: 3.9 MiB of `;` is four million statements, and parsing it ran an analysis thread out of its
- * 384 MiB heap. Babel's trees take about 100–150 bytes per token, and real scripts have 0.25–0.5 tokens per
- * byte: the most among the harvest bench's 6,627 scripts was 1.09 million, in 2.6 MiB. Over this cap a file
- * is reported as not analysed, like one over the byte cap.
+ * 384 MiB heap. Babel's trees of real scripts take 80–150 bytes per token, and real scripts have 0.25–0.5 tokens
+ * per byte: the most among the harvest bench's 6,627 scripts was 1.09 million, in 2.6 MiB (a 118 MiB tree).
+ * Over this cap a file is reported as not analysed, like one over the byte cap. Degenerate syntax takes more
+ * (`;` repeated: 252 bytes per token), so a file under the cap can still fill an analysis thread's heap; a
+ * harvest then retries the package with `AnalyzerLimits.maxParseTokens` lowered (queue/analysis-pool.ts).
  */
 export const MAX_PARSE_TOKENS = 1_500_000;
+
+/** The token cap these limits set: MAX_PARSE_TOKENS unless a retry lowered it (never raised above it). */
+export function parseTokenCap(limits: Pick<AnalyzerLimits, 'maxParseTokens'>): number {
+  return Math.min(limits.maxParseTokens ?? MAX_PARSE_TOKENS, MAX_PARSE_TOKENS);
+}
+
+/** "the 1,500,000-token cap", saying why when it is the cap a retry lowered in `limits`. */
+export function tokenCapText(cap: number, limits: Pick<AnalyzerLimits, 'maxParseTokens'>): string {
+  const text = `the ${cap.toLocaleString('en-US')}-token cap`;
+  return cap === limits.maxParseTokens && cap < MAX_PARSE_TOKENS ? `${text} (lowered from ${MAX_PARSE_TOKENS.toLocaleString('en-US')} for a retry after the analysis ran out of heap)` : text;
+}
 
 /**
  * An upper estimate of a script's tokens: each run of word characters counts once, every other character

@@ -9,7 +9,8 @@
  * analyzer's, or the tools analyzer's own of a file it was not handed), the oldest kept trees are dropped and the
  * tools analyzer parses those files itself. Keeping one cap's worth beside a new parse of another doubled a
  * thread's heap on packages that ship a bundle twice (ESM and CommonJS), which made a harvest's peaks, and two
- * dense 4 MiB bundles ran an analysis thread out of its 384 MiB. The cache is keyed by the workspace object the
+ * dense 4 MiB bundles ran an analysis thread out of its 384 MiB heap. Under a token cap a retry lowered, the
+ * budget is one file at that cap. The cache is keyed by the workspace object the
  * runner hands every analyzer, so it ends with the run. A kept parse is given out only for exactly the text it
  * was made from.
  */
@@ -28,6 +29,11 @@ export interface KeepBudget {
   tokens: number;
 }
 export const KEEP_BUDGET: KeepBudget = { bytes: MAX_PARSE_BYTES, tokens: MAX_PARSE_TOKENS };
+
+/** The budget under a token cap a retry lowered: one file at that cap. */
+export function keepBudget(tokenCap: number): KeepBudget {
+  return tokenCap < KEEP_BUDGET.tokens ? { bytes: KEEP_BUDGET.bytes, tokens: tokenCap } : KEEP_BUDGET;
+}
 
 interface Kept {
   text: string;

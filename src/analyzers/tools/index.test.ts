@@ -176,6 +176,15 @@ describe('toolsAnalyzer', () => {
       expect(output.errors?.[0]?.message).toMatch(/^dist\/bundle\.js has about 1,500,\d{3} tokens, over the 1,500,000-token cap for parsing; not analysed$/);
     });
 
+    it('takes a token cap lowered by a retry from the analyzer limits', async () => {
+      const dense = `server.registerTool('x', { description: 'y' }, () => {});\n${';'.repeat(3000)}\n`;
+      const output = await run({ 'dist/bundle.js': dense, 'dist/small.js': POISONED }, { limits: { maxTextBytes: 1024 * 1024, timeoutMs: 60_000, maxParseTokens: 2000 } });
+      expect(output.status).toBe('partial');
+      expect(output.errors).toHaveLength(1);
+      expect(output.errors?.[0]?.message).toMatch(/^dist\/bundle\.js has about 3,0\d\d tokens, over the 2,000-token cap \(lowered from 1,500,000 for a retry after the analysis ran out of heap\) for parsing; not analysed$/);
+      expect(output.tools?.length).toBeGreaterThan(0);
+    });
+
     it('honours the reader\'s text cap when it is lower', async () => {
       const output = await run({ 'dist/index.js': POISONED }, { limits: { maxTextBytes: 100, timeoutMs: 60_000 } });
       expect(output).toMatchObject({ status: 'partial', tools: [], findings: [] });

@@ -5,8 +5,8 @@ import type { Finding } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { WorkspaceFile } from '../../core/workspace.js';
-import { MAX_PARSE_BYTES, MAX_PARSE_TOKENS, estimateTokens, isScriptFile } from '../lib/parse.js';
-import { NOT_TOOL_SURFACE, makeRoomFor, takeHandover, type TimedParse } from '../lib/shared-parse.js';
+import { MAX_PARSE_BYTES, estimateTokens, isScriptFile, parseTokenCap, tokenCapText } from '../lib/parse.js';
+import { NOT_TOOL_SURFACE, keepBudget, makeRoomFor, takeHandover, type TimedParse } from '../lib/shared-parse.js';
 import type { ToolHit } from './checks.js';
 import { MAX_CHECKED_CHARS, checkTools } from './checks.js';
 import type { PreparedModule } from './extract.js';
@@ -68,11 +68,14 @@ class Run {
   private readonly files: ReadonlyMap<string, WorkspaceFile>;
   /** Largest file parsed. */
   private readonly cap: number;
+  /** Most tokens in a file parsed. */
+  private readonly tokenCap: number;
 
   constructor(private readonly ctx: AnalyzerContext) {
     this.files = new Map(ctx.workspace.files.filter((f) => !f.omitted).map((f) => [f.path, f]));
     this.registry = new ModuleRegistry(new Set(this.files.keys()));
     this.cap = Math.min(MAX_PARSE_BYTES, ctx.limits.maxTextBytes);
+    this.tokenCap = parseTokenCap(ctx.limits);
   }
 
   private error(file: string, message: string, blind: boolean): void {
@@ -107,12 +110,11 @@ class Run {
   /** Whether a script this file's size in tokens may be parsed here; kept parses it would not fit beside are dropped. */
   private roomToParse(file: WorkspaceFile, text: string): boolean {
     const tokens = estimateTokens(text);
-    if (tokens > MAX_PARSE_TOKENS) {
-      const cap = MAX_PARSE_TOKENS.toLocaleString('en-US');
-      this.error(file.path, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over the ${cap}-token cap for parsing; not analysed`, !VENDORED.test(file.path));
+    if (tokens > this.tokenCap) {
+      this.error(file.path, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over ${tokenCapText(this.tokenCap, this.ctx.limits)} for parsing; not analysed`, !VENDORED.test(file.path));
       return false;
     }
-    makeRoomFor(this.ctx.workspace, text, tokens);
+    makeRoomFor(this.ctx.workspace, text, tokens, keepBudget(this.tokenCap));
     return true;
   }
 
