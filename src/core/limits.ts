@@ -30,8 +30,8 @@ export interface AnalyzerLimits {
   timeoutMs: number;
   /**
    * Most tokens (estimated) in one script the code and tools analyzers parse; MAX_PARSE_TOKENS when unset.
-   * The analysis pool lowers it to what its heap surely holds when it retries a package that ran a thread out
-   * of heap.
+   * A harvest lowers it to what an analysis thread's heap surely holds when it retries a package that ran a
+   * thread out of heap.
    */
   maxParseTokens?: number | undefined;
 }

@@ -51,8 +51,8 @@ const CATEGORIES = new Set<string>(['usage', 'notFound', 'invalidInput', 'networ
 /**
  * Young generation of each analysis worker. Parsing allocates millions of short-lived nodes, and with V8's
  * small default the workers spent about a third of their time collecting. Once used, the young generation
- * stays resident: at 64 MiB two workers' harvest peaked at 941–955 MiB RSS against 833–840 MiB at 32 MiB,
- * with the same CPU time within this machine's noise (single harvests of the bench, alternated).
+ * stays resident: single harvests of the bench, alternated, peaked at 914–963 MiB RSS with two workers at
+ * 64 MiB and at 776–910 MiB at 32 MiB, with the same CPU time within this machine's noise (docs/harvest.md).
  */
 export const YOUNG_GENERATION_MB = 32;
 
@@ -63,7 +63,7 @@ export const YOUNG_GENERATION_MB = 32;
  * million tokens each need more than 256 MiB. A lower cap did not lower a harvest's peak beyond the run-to-run
  * spread (256 MiB: 868 and 910 MiB against 841 and 908 MiB). Denser syntax under the token cap can still run a
  * worker out (`;` repeated keeps 252 bytes per token): the harvest then analyses that package again under
- * `retryParseTokens` (harvest.ts).
+ * `retryParseTokens`.
  */
 export const DEFAULT_WORKER_HEAP_MB = 384;
 
