@@ -133,6 +133,13 @@ describe('ArchiveCache', () => {
     expect(await filesUnder(dir)).toEqual([path.join('sha512', hex.slice(0, 2), hex.slice(2, 4), hex)]);
   });
 
+  it('reads an entry larger than one read chunk back whole', async () => {
+    const cache = await open();
+    const big = randomBytes(2 * 1024 * 1024 + 123);
+    await cache.put(sri('sha512', big), big);
+    expect((await cache.read(sri('sha512', big), 4 * 1024 * 1024))?.equals(big)).toBe(true);
+  });
+
   it('accepts a stream', async () => {
     const cache = await open();
     async function* chunks(): AsyncGenerator<Buffer> {
@@ -173,6 +180,7 @@ describe('ArchiveCache', () => {
   it.each([
     ['a flipped byte', (data: Buffer) => Buffer.concat([data.subarray(0, 5), Buffer.from('X'), data.subarray(6)])],
     ['a truncated file', (data: Buffer) => data.subarray(0, data.length - 1)],
+    ['an appended byte', (data: Buffer) => Buffer.concat([data, Buffer.from('X')])],
     ['an empty file', () => Buffer.alloc(0)],
   ])('treats %s as a miss and deletes it', async (_label, corrupt) => {
     const cache = await open();

@@ -217,16 +217,21 @@ function fanParts(key: ParsedIntegrity): string[] {
   return [key.algorithm, key.hex.slice(0, 2), key.hex.slice(2, 4)];
 }
 
-async function hashHandle(handle: FileHandle, hash: Hash, keep: Buffer[] | undefined, signal: AbortSignal | undefined): Promise<number> {
-  const buffer = Buffer.alloc(CHUNK);
+/**
+ * Hashes a file from its start. With `into` (sized from the file's stat), the bytes are read straight into it
+ * and hashing stops at its end: one buffer for the whole archive, no chunk copies to join afterwards.
+ */
+async function hashHandle(handle: FileHandle, hash: Hash, into: Buffer | undefined, signal: AbortSignal | undefined): Promise<number> {
+  const buffer = into ?? Buffer.allocUnsafe(CHUNK);
   let total = 0;
   for (;;) {
     signal?.throwIfAborted();
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+    const offset = into === undefined ? 0 : total;
+    const length = Math.min(CHUNK, buffer.length - offset);
+    if (length === 0) return total;
+    const { bytesRead } = await handle.read(buffer, offset, length, null);
     if (bytesRead === 0) return total;
-    const chunk = buffer.subarray(0, bytesRead);
-    hash.update(chunk);
-    keep?.push(Buffer.from(chunk));
+    hash.update(buffer.subarray(offset, offset + bytesRead));
     total += bytesRead;
   }
 }
@@ -327,7 +332,7 @@ class FsArchiveCache implements ArchiveCache {
   }
 
   /** Opens and hashes an entry; a corrupt, linked or odd entry is deleted and reported as a miss. */
-  private async verified(integrity: string, keep: Buffer[] | undefined, maxBytes: number, signal?: AbortSignal): Promise<string | undefined> {
+  private async verified(integrity: string, keep: boolean, maxBytes: number, signal?: AbortSignal): Promise<{ file: string; bytes: Buffer | undefined } | undefined> {
     const key = parseIntegrity(integrity);
     // Checked on every use, not only at open: the dir could have been swapped for a link since.
     await checkCacheDir(this.dir);
@@ -347,6 +352,7 @@ class FsArchiveCache implements ArchiveCache {
       throw error;
     }
     let good = false;
+    let bytes: Buffer | undefined;
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) return undefined;
@@ -354,7 +360,10 @@ class FsArchiveCache implements ArchiveCache {
         throw new AssayError('invalidInput', `the cached archive is ${formatBytes(stats.size)}, over the archive size cap of ${formatBytes(maxBytes)}; raise it with --max-archive-size`);
       }
       const hash = createHash(key.algorithm);
-      await hashHandle(handle, hash, keep, signal);
+      const into = keep ? Buffer.allocUnsafe(stats.size) : undefined;
+      const read = await hashHandle(handle, hash, into, signal);
+      // A file shorter than its stat said fails the digest; only the bytes read are ever handed out.
+      bytes = into?.subarray(0, read);
       good = hash.digest('hex') === key.hex;
     } finally {
       await handle.close();
@@ -365,17 +374,15 @@ class FsArchiveCache implements ArchiveCache {
     }
     const now = new Date(this.now());
     await utimes(file, now, now).catch(() => undefined);
-    return file;
+    return { file, bytes };
   }
 
-  get(integrity: string, signal?: AbortSignal): Promise<string | undefined> {
-    return this.verified(integrity, undefined, Number.MAX_SAFE_INTEGER, signal);
+  async get(integrity: string, signal?: AbortSignal): Promise<string | undefined> {
+    return (await this.verified(integrity, false, Number.MAX_SAFE_INTEGER, signal))?.file;
   }
 
   async read(integrity: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer | undefined> {
-    const chunks: Buffer[] = [];
-    const file = await this.verified(integrity, chunks, maxBytes, signal);
-    return file === undefined ? undefined : Buffer.concat(chunks);
+    return (await this.verified(integrity, true, maxBytes, signal))?.bytes;
   }
 
   async put(integrity: string, source: PutSource, options: PutOptions = {}): Promise<PutResult> {

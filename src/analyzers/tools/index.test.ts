@@ -162,6 +162,22 @@ describe('toolsAnalyzer', () => {
       expect(output.errors?.[0]?.message).toMatch(/over the 4.0 MiB cap for parsing/);
     });
 
+    // Searched in the file's bytes: text before the marker in other scripts must not hide it.
+    it.each([
+      ['dist/a.js', 'const é = "😀"; const inputSchema = {};', 'partial'],
+      ['dist/a.js', '/* ünïcode */ x.input_schema = 1;', 'partial'],
+      ['dist/a.js', '"\u202e" + ListToolsRequestSchema', 'partial'],
+      ['dist/a.js', 'server.addTool({})', 'partial'],
+      ['dist/a.js', 'server.tool("x")', 'partial'],
+      ['dist/a.js', 'const tool = "inputschema"; // 😀', 'succeeded'],
+      ['dist/tools.json', '{"name": "é😀", "tools": [', 'partial'],
+      ['dist/data.json', '{"name": "é😀", "rows": [', 'succeeded'],
+    ])('reads oversized %s starting %j as %s', async (path, marker, status) => {
+      const output = await run({ [path]: big(marker) });
+      expect(output.status).toBe(status);
+      expect(output.errors?.[0]?.message).toMatch(/over the 4.0 MiB cap for parsing/);
+    });
+
     it('records but does not count an oversized file without tool definitions, or a vendored one', async () => {
       const output = await run({ 'dist/assets/app.js': big('const description = "x";'), 'third_party/sdk.js': big('inputSchema') });
       expect(output.status).toBe('succeeded');

@@ -42,12 +42,22 @@ function isJsonFile(file: WorkspaceFile): boolean {
   return /\.json$/i.test(file.path) && !SKIPPED_JSON.test(file.path);
 }
 
-function mayHoldToolList(text: string): boolean {
-  return /"tools"|"inputSchema"|"input_schema"/.test(text);
+/**
+ * ASCII markers are searched for in bytes as well as in text: in UTF-8 an ASCII byte is always that character, so
+ * both find the same, and an oversized file's bytes need no decoding to be searched.
+ */
+function containsAny(haystack: string | Buffer, markers: readonly string[]): boolean {
+  return markers.some((marker) => haystack.includes(marker));
+}
+
+const TOOL_LIST_MARKERS = ['"tools"', '"inputSchema"', '"input_schema"'];
+
+function mayHoldToolList(text: string | Buffer): boolean {
+  return containsAny(text, TOOL_LIST_MARKERS);
 }
 
 /** Words only code that defines or lists MCP tools contains (a web-app bundle has none of them). */
-const DEFINITION_MARKERS = /inputSchema|input_schema|registerTool|ListToolsRequestSchema|addTool|\.tool\(/;
+const DEFINITION_MARKERS = ['inputSchema', 'input_schema', 'registerTool', 'ListToolsRequestSchema', 'addTool', '.tool('];
 
 const VENDORED = /(?:^|\/)(?:third[_-]party|vendor|vendored|node_modules)\//i;
 
@@ -97,8 +107,8 @@ class Run {
   private async oversized(file: WorkspaceFile): Promise<void> {
     let relevant = true;
     try {
-      const text = (await this.ctx.reader.readBytes(file, OVERSIZE_SNIFF_BYTES)).toString('utf8');
-      relevant = isJsonFile(file) ? mayHoldToolList(text) : DEFINITION_MARKERS.test(text);
+      const bytes = await this.ctx.reader.readBytes(file, OVERSIZE_SNIFF_BYTES);
+      relevant = isJsonFile(file) ? mayHoldToolList(bytes) : containsAny(bytes, DEFINITION_MARKERS);
     } catch {
       this.ctx.signal.throwIfAborted();
     }

@@ -176,6 +176,15 @@ describe('wasm engine resources', () => {
     expect(hits(await set.scan([file('a', 'hello world')]))).toEqual({ a: ['hello'] });
   });
 
+  it('scans a file that fills a batch alone once, instead of for candidates and again alone', async () => {
+    const rules = [RULES[2] as RuleSource, RULES[0] as RuleSource];
+    const phased = (await compile('wasm', rules, { size: 1 })) as WasmRuleSet;
+    // Over batchBytes by default: the file would have a batch of its own.
+    const direct = (await compile('wasm', rules, { size: 1, batchBytes: ELF.length })) as WasmRuleSet;
+    for (const set of [phased, direct]) expect(hits(await set.scan([file('bin/tool', ELF)]))).toEqual({ 'bin/tool': ['elf_magic'] });
+    expect([phased.calls, direct.calls]).toEqual([2, 1]);
+  });
+
   it('close() terminates every worker', async () => {
     const set = (await new WasmEngine({ size: 2 }).compile(RULES)) as WasmRuleSet;
     await set.scan(FILES);
@@ -282,6 +291,16 @@ describe('wasm engine: string conditions decided from batch hits', () => {
     const [w, y] = await Promise.all([compile('wasm', STRING_RULES), compile('yara-x', STRING_RULES)]);
     const shape = (o: Awaited<ReturnType<CompiledRuleSet['scan']>>): unknown => [...o.matches].map(([n, ms]) => [n, ms.map((m) => `${m.rule}:${m.strings.map((s) => `${s.id}@${s.offset}+${s.length}`).join(',')}`).sort()]);
     expect(shape(await w.scan(STRING_FILES))).toEqual(shape(await y.scan(STRING_FILES)));
+  });
+
+  it('gives the per-file results for files scanned directly, one call each', async () => {
+    const direct = (await compile('wasm', STRING_RULES, { directBytes: 1 })) as WasmRuleSet;
+    const slow = (await compile('wasm', STRING_RULES, { stringConditionsInJs: false })) as WasmRuleSet;
+    const files = STRING_FILES.filter((f) => f.data.length > 0);
+    const [a, b] = [await direct.scan(files), await slow.scan(files)];
+    expect(a.errors).toEqual([]);
+    expect(fullShape(a)).toEqual(fullShape(b));
+    expect(direct.calls).toBe(files.length);
   });
 
   it('decides a batch of files in one call when nothing needs a rescan', async () => {

@@ -14,6 +14,12 @@ export interface WasmOptions extends PoolOptions {
   batchBytes?: number;
   batchFiles?: number;
   /**
+   * A file of at least this many bytes (default: `batchBytes`) skips the candidate phase: it is scanned alone,
+   * once, with every rule file. Such a file fills a batch by itself, so its candidate scan shares its compile
+   * with no other file, and whenever a rule might match it (a binary's magic bytes) it would be scanned twice.
+   */
+  directBytes?: number;
+  /**
    * Evaluate pure string-presence conditions in JavaScript from the batch hits instead of rescanning each
    * candidate file alone (default true). Off, every candidate goes to the per-file scan: the reference path.
    */
@@ -233,6 +239,9 @@ export class WasmRuleSet implements CompiledRuleSet {
   readonly rules: readonly string[];
   private readonly batchBytes: number;
   private readonly batchFiles: number;
+  private readonly directBytes: number;
+  /** Every rule file, as the compiled set was checked to compile. */
+  private readonly fullText: string;
   private readonly metaByRule = new Map<string, ParsedRule>();
   private readonly textCache = new Map<string, string>();
   /** Rule name → position in the compiled set, so merged results come in libyara's order. */
@@ -253,6 +262,8 @@ export class WasmRuleSet implements CompiledRuleSet {
     this.jsUnits = units.filter((u) => u.js !== undefined);
     this.batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
     this.batchFiles = options.batchFiles ?? 4000;
+    this.directBytes = options.directBytes ?? this.batchBytes;
+    this.fullText = units.map((u) => u.source.text).join('\n');
   }
 
   async scan(files: readonly ScanInput[], signal?: AbortSignal): Promise<ScanOutcome> {
@@ -269,12 +280,22 @@ export class WasmRuleSet implements CompiledRuleSet {
       failed.add(name);
       outcome.errors.push({ name, message });
     };
+    const direct = files.filter((f) => f.data.length >= this.directBytes);
+    const phased = direct.length === 0 ? files : files.filter((f) => f.data.length < this.directBytes);
     if (this.candidateText !== '') {
-      await runLimited(this.batches(files), this.pool.size, (b) => this.findCandidates(b, phase1, fail, signal));
+      await runLimited(this.batches(phased), this.pool.size, (b) => this.findCandidates(b, phase1, fail, signal));
     }
     this.narrowCandidates(phase1);
     const always = this.units.filter((u) => u.js === undefined && (u.need === undefined || u.global)).map((u) => u.index);
-    await runLimited(files.filter((f) => !failed.has(f.name)), this.pool.size, async (file) => {
+    await runLimited(direct, this.pool.size, async (file) => {
+      try {
+        outcome.matches.set(file.name, await this.scanWith(file, this.fullText, signal));
+      } catch (err) {
+        signal?.throwIfAborted();
+        fail(file.name, errText(err));
+      }
+    });
+    await runLimited(phased.filter((f) => !failed.has(f.name)), this.pool.size, async (file) => {
       const wanted = new Set([...(phase1.candidates.get(file.name) ?? []), ...always]);
       const decided = this.decideInJs(file, phase1, wanted);
       if (wanted.size === 0) { outcome.matches.set(file.name, decided); return; }
@@ -415,6 +436,11 @@ export class WasmRuleSet implements CompiledRuleSet {
       if (this.textCache.size > 1000) this.textCache.clear();
       this.textCache.set(key, text);
     }
+    return this.scanWith(file, text, signal);
+  }
+
+  /** One file alone under the real text of some rule files: libyara decides every condition. */
+  private async scanWith(file: ScanInput, text: string, signal?: AbortSignal): Promise<RuleMatch[]> {
     this.calls++;
     const reply = await this.pool.call({ rules: text, data: file.data, maxPerString: MAX_MATCHES_PER_STRING }, signal);
     const hard = reply.errors.find((e) => !e.warning);
