@@ -174,6 +174,33 @@ describe('npmSource', () => {
     expect(most).toBe(4);
   });
 
+  it('keeps requesting behind a slow packument, and still yields in listing order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    let requestedBeforeHead = 0;
+    const pkgs = names(12);
+    const routes = Object.fromEntries(
+      pkgs.map((p, i) => [
+        `/${p.name}`,
+        async (): Promise<{ body: unknown }> => {
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          // The first answers last: the eleven behind it must not wait for it to be asked for.
+          await new Promise((resolve) => setTimeout(resolve, i === 0 ? 300 : 5));
+          if (i === 0) requestedBeforeHead = [...(server?.hits.values() ?? [])].reduce((a, b) => a + b, 0);
+          inFlight -= 1;
+          return { body: packument(p) };
+        },
+      ]),
+    );
+    server = await startJsonServer(routes);
+    const { items, end } = await drain(npmSource(config({ names: pkgs.map((p) => p.name), keywords: [], lookupConcurrency: 4 })).list(options()));
+    expect(items.map((i) => i.target.name)).toEqual(pkgs.map((p) => p.name));
+    expect(end).toMatchObject({ status: 'complete', items: 12 });
+    expect(requestedBeforeHead).toBe(12);
+    expect(most).toBe(4);
+  });
+
   it('does not request more packuments than the limit needs', async () => {
     server = await startJsonServer(packumentRoutes(names(10)));
     const { items } = await drain(npmSource(config({ names: names(10).map((p) => p.name), keywords: [], lookupConcurrency: 8 })).list(options({ limit: 3 })));

@@ -76,6 +76,23 @@ type ListingEnd = Pick<SourceEnd, 'status' | 'reason'>;
 
 type Lookup = { kind: 'item'; item: HarvestItem } | { kind: 'skip'; message: string } | { kind: 'stop'; end: ListingEnd };
 
+interface PendingLookup {
+  lookup: Promise<Lookup>;
+  /** Answered, waiting for its turn in listing order. */
+  settled: boolean;
+}
+
+/** Answers kept waiting behind a slow one, in windows of `lookupConcurrency`: bounds memory and wasted requests after a stop. */
+const LOOKAHEAD_WINDOWS = 4;
+
+function pendingLookup(lookup: Promise<Lookup>): PendingLookup {
+  const entry: PendingLookup = { lookup, settled: false };
+  void lookup.then(() => {
+    entry.settled = true;
+  });
+  return entry;
+}
+
 /** npm packages found by keyword search and/or named explicitly; latest version of each. */
 export function npmSource(config: NpmSourceConfig): HarvestSource {
   return { id: 'npm', list: (options) => listNpm(config, options) };
@@ -103,33 +120,50 @@ async function* listNpm(config: NpmSourceConfig, options: SourceOptions): AsyncG
   const end = (e: ListingEnd): SourceEnd => ({ ...e, pages: counters.pages, items: counters.items });
   const names = candidates(config, options, counters);
   const window = clampInt(config.lookupConcurrency ?? DEFAULT_NPM_LOOKUP_CONCURRENCY, 1, 64);
-  // Packuments are pure I/O: several are in flight while items are yielded in listing order.
-  const pending: Promise<Lookup>[] = [];
+  // Packuments are pure I/O: `window` requests are in flight while items are yielded in listing order. A slow
+  // head does not hold the window: answers behind it wait (up to LOOKAHEAD_WINDOWS windows) while new requests go out.
+  const pending: PendingLookup[] = [];
+  const inFlight = (): PendingLookup[] => pending.filter((p) => !p.settled);
   let listed: ListingEnd | undefined;
+  const mayList = (): boolean =>
+    listed === undefined && pending.length < window * LOOKAHEAD_WINDOWS && (options.limit === undefined || counters.items + pending.length < options.limit);
+  const refill = async (): Promise<void> => {
+    while (mayList() && inFlight().length < window) {
+      const next = await names.next();
+      if (next.done === true) {
+        listed = next.value;
+        return;
+      }
+      if (isBefore(next.value.date, options.since)) continue;
+      const { name } = next.value;
+      pending.push(pendingLookup(lookUp(name, config, options).catch((error: unknown): Lookup => ({ kind: 'skip', message: `npm: skipped ${show(name)}: ${errorMessage(error)}` }))));
+    }
+  };
   try {
     for (;;) {
       if (options.limit !== undefined && counters.items >= options.limit) return end({ status: 'limit', reason: `stopped after ${options.limit} items` });
       if (options.signal.aborted) return end({ status: 'aborted', reason: 'listing aborted' });
-      while (listed === undefined && pending.length < window && (options.limit === undefined || counters.items + pending.length < options.limit)) {
-        const next = await names.next();
-        if (next.done === true) {
-          listed = next.value;
-          break;
+      const head = pending[0];
+      // An answered head is dealt with before anything new is requested: a stop must not be looked past.
+      if (head?.settled === true) {
+        pending.shift();
+        const found = await head.lookup;
+        if (found.kind === 'stop') return end(found.end);
+        if (found.kind === 'skip') {
+          options.onWarning?.(found.message);
+          continue;
         }
-        if (isBefore(next.value.date, options.since)) continue;
-        const lookup = lookUp(next.value.name, config, options).catch((error: unknown): Lookup => ({ kind: 'skip', message: `npm: skipped ${show(next.value.name)}: ${errorMessage(error)}` }));
-        pending.push(lookup);
-      }
-      const head = pending.shift();
-      if (head === undefined) return end(listed ?? { status: 'complete' });
-      const found = await head;
-      if (found.kind === 'stop') return end(found.end);
-      if (found.kind === 'skip') {
-        options.onWarning?.(found.message);
+        counters.items++;
+        await refill();
+        yield found.item;
         continue;
       }
-      counters.items++;
-      yield found.item;
+      await refill();
+      if (pending.length === 0) return end(listed ?? { status: 'complete' });
+      // Whichever answers first frees a place in the window; the head keeps its turn. Everything may have been
+      // answered while the listing was read (a search page), and a race of nothing would never end.
+      const waiting = inFlight();
+      if (waiting.length > 0) await Promise.race(waiting.map((p) => p.lookup));
     }
   } finally {
     await names.return({ status: 'aborted' });
