@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { escapePackageName, npmNameProblem, npmSource, type NpmSourceConfig } from './npm.js';
-import type { SourceOptions } from './source.js';
+import type { SourceEnd, SourceOptions } from './source.js';
 import { drain, startJsonServer, type JsonServer, type RouteHandler } from './test-helpers/json-server.js';
 
 const FAST = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 20 };
@@ -150,18 +150,20 @@ describe('npmSource', () => {
     expect(end.reason).toMatch(/HTTP 503.*3 attempts/);
   });
 
-  it('keeps several packument requests in flight and still yields in listing order', async () => {
+  /** Lists twelve names with lookupConcurrency 4, packument i answering after delayMs(i). */
+  async function listDelayed(delayMs: (i: number) => number): Promise<{ end: SourceEnd; most: number; requestedBeforeFirst: number }> {
     let inFlight = 0;
     let most = 0;
+    let requestedBeforeFirst = 0;
     const pkgs = names(12);
-    // Earlier names answer later, so yielding in completion order would reverse them.
     const routes = Object.fromEntries(
       pkgs.map((p, i) => [
         `/${p.name}`,
         async (): Promise<{ body: unknown }> => {
           inFlight += 1;
           most = Math.max(most, inFlight);
-          await new Promise((resolve) => setTimeout(resolve, (pkgs.length - i) * 5));
+          await new Promise((resolve) => setTimeout(resolve, delayMs(i)));
+          if (i === 0) requestedBeforeFirst = [...(server?.hits.values() ?? [])].reduce((a, b) => a + b, 0);
           inFlight -= 1;
           return { body: packument(p) };
         },
@@ -170,34 +172,21 @@ describe('npmSource', () => {
     server = await startJsonServer(routes);
     const { items, end } = await drain(npmSource(config({ names: pkgs.map((p) => p.name), keywords: [], lookupConcurrency: 4 })).list(options()));
     expect(items.map((i) => i.target.name)).toEqual(pkgs.map((p) => p.name));
+    return { end, most, requestedBeforeFirst };
+  }
+
+  it('keeps several packument requests in flight and still yields in listing order', async () => {
+    // Earlier names answer later, so yielding in completion order would reverse them.
+    const { end, most } = await listDelayed((i) => (12 - i) * 5);
     expect(end).toMatchObject({ status: 'complete', items: 12 });
     expect(most).toBe(4);
   });
 
   it('keeps requesting behind a slow packument, and still yields in listing order', async () => {
-    let inFlight = 0;
-    let most = 0;
-    let requestedBeforeHead = 0;
-    const pkgs = names(12);
-    const routes = Object.fromEntries(
-      pkgs.map((p, i) => [
-        `/${p.name}`,
-        async (): Promise<{ body: unknown }> => {
-          inFlight += 1;
-          most = Math.max(most, inFlight);
-          // The first answers last: the eleven behind it must not wait for it to be asked for.
-          await new Promise((resolve) => setTimeout(resolve, i === 0 ? 300 : 5));
-          if (i === 0) requestedBeforeHead = [...(server?.hits.values() ?? [])].reduce((a, b) => a + b, 0);
-          inFlight -= 1;
-          return { body: packument(p) };
-        },
-      ]),
-    );
-    server = await startJsonServer(routes);
-    const { items, end } = await drain(npmSource(config({ names: pkgs.map((p) => p.name), keywords: [], lookupConcurrency: 4 })).list(options()));
-    expect(items.map((i) => i.target.name)).toEqual(pkgs.map((p) => p.name));
+    // The first answers last: the eleven behind it must not wait for it to be asked for.
+    const { end, most, requestedBeforeFirst } = await listDelayed((i) => (i === 0 ? 300 : 5));
     expect(end).toMatchObject({ status: 'complete', items: 12 });
-    expect(requestedBeforeHead).toBe(12);
+    expect(requestedBeforeFirst).toBe(12);
     expect(most).toBe(4);
   });
 
