@@ -6,7 +6,7 @@ import { makeFinding } from '../../core/finding.js';
 import { formatBytes } from '../../core/limits.js';
 import type { WorkspaceFile } from '../../core/workspace.js';
 import { MAX_PARSE_BYTES, estimateTokens, isScriptFile, parseTokenCap, tokenCapText } from '../lib/parse.js';
-import { NOT_TOOL_SURFACE, keepBudget, makeRoomFor, takeHandover, type TimedParse } from '../lib/shared-parse.js';
+import { NOT_TOOL_SURFACE, keepBudget, makeRoomFor, takeHandover, type KeepBudget, type TimedParse } from '../lib/shared-parse.js';
 import type { ToolHit } from './checks.js';
 import { MAX_CHECKED_CHARS, checkTools } from './checks.js';
 import type { PreparedModule } from './extract.js';
@@ -80,12 +80,15 @@ class Run {
   private readonly cap: number;
   /** Most tokens in a file parsed. */
   private readonly tokenCap: number;
+  /** Source whose trees may be alive at once in this thread, kept for or made by this analyzer. */
+  private readonly keepBudget: KeepBudget;
 
   constructor(private readonly ctx: AnalyzerContext) {
     this.files = new Map(ctx.workspace.files.filter((f) => !f.omitted).map((f) => [f.path, f]));
     this.registry = new ModuleRegistry(new Set(this.files.keys()));
     this.cap = Math.min(MAX_PARSE_BYTES, ctx.limits.maxTextBytes);
     this.tokenCap = parseTokenCap(ctx.limits);
+    this.keepBudget = keepBudget(this.tokenCap);
   }
 
   private error(file: string, message: string, blind: boolean): void {
@@ -124,7 +127,7 @@ class Run {
       this.error(file.path, `${file.path} has about ${tokens.toLocaleString('en-US')} tokens, over ${tokenCapText(this.tokenCap, this.ctx.limits)} for parsing; not analysed`, !VENDORED.test(file.path));
       return false;
     }
-    makeRoomFor(this.ctx.workspace, text, tokens, keepBudget(this.tokenCap));
+    makeRoomFor(this.ctx.workspace, text, tokens, this.keepBudget);
     return true;
   }
 
