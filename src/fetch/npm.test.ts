@@ -10,7 +10,7 @@ import type { WorkspaceLimits } from '../core/limits.js';
 import type { Target } from '../core/target.js';
 import { openArchiveCache } from './archive-cache.js';
 import { fetchNpm } from './npm.js';
-import type { NpmFetchOptions } from './npm.js';
+import type { NpmFetchOptions, ResolvedVersion } from './npm.js';
 import { buildPackageTarball, sha512Integrity, startRegistryServer } from './test-helpers/registry-server.js';
 import type { FakePackage, FakeRegistry } from './test-helpers/registry-server.js';
 import type { FetchContext } from './workspace.js';
@@ -328,5 +328,74 @@ describe('fetchNpm with the archive cache', () => {
       await made.dispose();
     }
     expect(registry.tarballRequests()).toBe(before + 2);
+  });
+});
+
+describe('fetchNpm with the version its source resolved', () => {
+  let n = 0;
+  function freshCacheDir(): string {
+    n += 1;
+    return path.join(tmp, `resolved-cache-${n}`);
+  }
+
+  function resolvedFor(id: string, overrides: Partial<ResolvedVersion> = {}): ResolvedVersion {
+    const at = id.lastIndexOf('@');
+    const name = id.slice(0, at);
+    const version = id.slice(at + 1);
+    const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
+    return { version, integrity: served[id] ?? '', tarball: `${registry.url}${name}/-/${base}-${version}.tgz`, ...overrides };
+  }
+
+  async function fetchWith(spec: string, name: string, options: Partial<FetchContext & NpmFetchOptions>): Promise<{ version: string | undefined; requests: string[] }> {
+    const before = registry.requests.length;
+    const made = await fetchNpm(npmTarget(spec, name), ctx(options));
+    try {
+      expect(made.workspace.integrity).toBe(served[`${name}@${made.workspace.version ?? ''}`]);
+      expect(await readFile(path.join(rootOf(made.workspace), 'index.js'), 'utf8')).toContain(`'${made.workspace.version ?? ''}'`);
+      return { version: made.workspace.version, requests: registry.requests.slice(before) };
+    } finally {
+      await made.dispose();
+    }
+  }
+
+  it('asks the registry nothing when the archive is cached', async () => {
+    const cacheDir = freshCacheDir();
+    await fetchWith('demo-server@1.0.0', 'demo-server', { cacheDir });
+    const again = await fetchWith('demo-server@1.0.0', 'demo-server', { cacheDir, resolved: resolvedFor('demo-server@1.0.0') });
+    expect(again).toEqual({ version: '1.0.0', requests: [] });
+  });
+
+  it('downloads the archive when it is not cached, and asks nothing the next time', async () => {
+    const cacheDir = freshCacheDir();
+    const first = await fetchWith('@acme/mcp-tool@0.3.1', '@acme/mcp-tool', { cacheDir, resolved: resolvedFor('@acme/mcp-tool@0.3.1') });
+    // pacote reads the packument before any registry download, whatever it is told.
+    expect(first.requests).toEqual(['/@acme%2fmcp-tool', '/@acme/mcp-tool/-/mcp-tool-0.3.1.tgz']);
+    const again = await fetchWith('@acme/mcp-tool@0.3.1', '@acme/mcp-tool', { cacheDir, resolved: resolvedFor('@acme/mcp-tool@0.3.1') });
+    expect(again.requests).toEqual([]);
+  });
+
+  it('checks a download against the resolved integrity, and caches nothing that fails', async () => {
+    const cacheDir = freshCacheDir();
+    const wrong = resolvedFor('demo-server@1.0.0', { integrity: served['demo-server@1.2.0'] ?? '' });
+    const error = await expectAssayError(fetchNpm(npmTarget('demo-server@1.0.0', 'demo-server'), ctx({ cacheDir, resolved: wrong })));
+    expect(error.category).toBe('integrity');
+    expect((await (await openArchiveCache({ dir: cacheDir, maxBytes: 1 << 30 })).stats()).entries).toBe(0);
+  });
+
+  const ignored: [string, string, Partial<ResolvedVersion>][] = [
+    ['a range, not an exact version', 'demo-server@^1.0.0', { version: '1.2.0' }],
+    ['another version than the spec', 'demo-server@1.2.0', { version: '1.0.0' }],
+    ['an invalid version', 'demo-server@1.2.0', { version: 'v1.2.0-' }],
+    ['a sha1 integrity', 'demo-server@1.2.0', { integrity: 'sha1-AAAAAAAAAAAAAAAAAAAAAAAAAAA=' }],
+    ['garbage for an integrity', 'demo-server@1.2.0', { integrity: 'not an integrity' }],
+    ['a file: tarball', 'demo-server@1.2.0', { tarball: 'file:///etc/passwd' }],
+    ['a git tarball', 'demo-server@1.2.0', { tarball: 'git+ssh://git@127.0.0.1/x.git' }],
+    ['a relative tarball', 'demo-server@1.2.0', { tarball: '/demo-server/-/demo-server-1.2.0.tgz' }],
+  ];
+  it.each(ignored)('asks for the manifest when the source gave %s', async (_label, spec, overrides) => {
+    const got = await fetchWith(spec, 'demo-server', { cacheDir: freshCacheDir(), resolved: resolvedFor('demo-server@1.2.0', overrides) });
+    expect(got.version).toBe('1.2.0');
+    expect(got.requests).toContain('/demo-server');
+    expect(got.requests).toContain('/demo-server/-/demo-server-1.2.0.tgz');
   });
 });

@@ -12,6 +12,7 @@ import type { ArchiveCache } from './archive-cache.js';
 import { DEFAULT_CACHE_MAX_BYTES, openArchiveCache, tryParseIntegrity } from './archive-cache.js';
 import { formatBytes } from '../core/limits.js';
 import type { Target } from '../core/target.js';
+import { isHttpUrl } from '../sources/http.js';
 import { parseNpmSpec } from '../sources/spec.js';
 import type { NpmSpec } from '../sources/spec.js';
 import { resolveRegistry } from './registry-config.js';
@@ -39,6 +40,21 @@ export interface NpmFetchOptions {
   retries?: number;
   /** Per-request timeout. */
   timeoutMs?: number;
+  /**
+   * The registry's answer for this exact version, when a source already read it from the packument: an
+   * archive in our cache under that integrity is then used without asking the registry anything (a download
+   * still goes through pacote, which reads the packument first and checks the bytes against the integrity).
+   * Ignored unless the spec is that exact version, the integrity a usable sha512/384/256 one and the tarball
+   * an http(s) URL.
+   */
+  resolved?: ResolvedVersion | undefined;
+}
+
+/** One version as its packument lists it: `dist.tarball` and `dist.integrity`. */
+export interface ResolvedVersion {
+  version: string;
+  integrity: string;
+  tarball: string;
 }
 
 const DEFAULT_RETRIES = 2;
@@ -64,13 +80,26 @@ function processTempDir(): string {
   return dir;
 }
 
+/** pacote's cache for one fetch. */
+interface PacoteCache {
+  dir(): Promise<string>;
+  dispose(): Promise<void>;
+}
+
 /**
  * pacote's cache lives for one fetch only: it would otherwise grow with every tarball of a long harvest.
- * Archives worth keeping go to our own size-capped cache instead.
+ * Archives worth keeping go to our own size-capped cache instead. The directory is made when pacote is first
+ * asked for something: a fetch served from our cache without a manifest request never touches the disk for it.
  */
-async function fetchTempCache(): Promise<{ dir: string; dispose(): Promise<void> }> {
-  const dir = await mkdtemp(path.join(processTempDir(), 'fetch-'));
-  return { dir, dispose: () => rm(dir, { recursive: true, force: true, maxRetries: 3 }) };
+function fetchTempCache(): PacoteCache {
+  let made: Promise<string> | undefined;
+  return {
+    dir: () => (made ??= mkdtemp(path.join(processTempDir(), 'fetch-'))),
+    async dispose() {
+      const dir = await made?.catch(() => undefined);
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
 }
 
 const openCaches = new Map<string, Promise<ArchiveCache>>();
@@ -89,15 +118,15 @@ function archiveCacheFor(dir: string, maxBytes: number): Promise<ArchiveCache> {
 interface RequestSetup {
   spec: NpmSpec;
   /** pacote's private cache for this fetch. */
-  pacoteCache: string;
+  pacoteCache: PacoteCache;
   registry: string;
   signal: AbortSignal;
   opts: FetchContext & NpmFetchOptions;
   packumentCache: Map<string, pacote.Packument>;
 }
 
-function pacoteOptions(setup: RequestSetup): pacote.Options {
-  const cache = setup.pacoteCache;
+async function pacoteOptions(setup: RequestSetup): Promise<pacote.Options> {
+  const cache = await setup.pacoteCache.dir();
   const retries = setup.opts.retries ?? DEFAULT_RETRIES;
   const options = {
     registry: setup.registry,
@@ -209,9 +238,10 @@ function mapNpmError(error: unknown, setup: RequestSetup, phase: Phase, id: stri
 
 async function resolveManifest(setup: RequestSetup): Promise<ResolvedManifest> {
   const id = `${setup.spec.name}@${setup.spec.fetchSpec}`;
+  const options = await pacoteOptions(setup);
   let raw: unknown;
   try {
-    raw = await (await loadPacote()).manifest(id, pacoteOptions(setup));
+    raw = await (await loadPacote()).manifest(id, options);
   } catch (error) {
     throw mapNpmError(error, setup, 'manifest', id);
   }
@@ -260,7 +290,7 @@ function collectCapped(stream: Readable, max: number, onOverflow: () => void): P
 
 async function downloadTarball(setup: RequestSetup, manifest: ResolvedManifest, controller: AbortController): Promise<Buffer> {
   const id = `${manifest.name}@${manifest.version}`;
-  const options: pacote.Options = { ...pacoteOptions(setup), resolved: manifest._resolved };
+  const options: pacote.Options = { ...(await pacoteOptions(setup)), resolved: manifest._resolved };
   // With `integrity` set, npm-registry-fetch verifies the bytes as they stream and fails with EINTEGRITY.
   if (manifest._integrity !== undefined) options.integrity = manifest._integrity;
   try {
@@ -303,6 +333,16 @@ async function cacheStep<T>(cache: ArchiveCache, step: () => Promise<T>): Promis
   }
 }
 
+/**
+ * The manifest a source's packument already gave for an exact version, as pacote would have resolved it; undefined
+ * (so the registry is asked) unless it is for exactly this version with a usable integrity and an http(s) tarball.
+ */
+function pinnedManifest(spec: NpmSpec, resolved: ResolvedVersion | undefined): ResolvedManifest | undefined {
+  if (resolved === undefined || spec.type !== 'version' || semver.valid(resolved.version) === null || spec.fetchSpec !== resolved.version) return undefined;
+  if (tryParseIntegrity(resolved.integrity) === undefined || !isHttpUrl(resolved.tarball)) return undefined;
+  return { name: spec.name, version: resolved.version, _resolved: resolved.tarball, _integrity: resolved.integrity };
+}
+
 function sha512Of(data: Buffer): string {
   return `sha512-${createHash('sha512').update(data).digest('base64')}`;
 }
@@ -328,10 +368,10 @@ export async function fetchNpm(target: Target, ctx: FetchContext & NpmFetchOptio
   const onAbort = (): void => controller.abort(ctx.signal.reason);
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const cache = ctx.cacheDir === undefined ? undefined : await archiveCacheFor(ctx.cacheDir, ctx.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
-  const pacoteCache = await fetchTempCache();
-  const setup: RequestSetup = { spec, registry, pacoteCache: pacoteCache.dir, signal: controller.signal, opts: ctx, packumentCache: new Map() };
+  const pacoteCache = fetchTempCache();
+  const setup: RequestSetup = { spec, registry, pacoteCache, signal: controller.signal, opts: ctx, packumentCache: new Map() };
   try {
-    const manifest = await resolveManifest(setup);
+    const manifest = pinnedManifest(spec, ctx.resolved) ?? (await resolveManifest(setup));
     const archive = await cachedOrDownloaded(setup, manifest, controller, cache);
     if (ctx.signal.aborted) throw abortReason(ctx.signal);
     const integrity = manifest._integrity ?? sha512Of(archive);

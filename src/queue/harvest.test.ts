@@ -127,6 +127,28 @@ describe('runHarvest', () => {
     expect(registry.requests.length - requests).toBe(1);
   });
 
+  it.each([
+    { name: 'asks the registry nothing', tarball: true, requests: [] },
+    { name: 'asks for the manifest again without its tarball address', tarball: false, requests: ['/pkg-a'] },
+  ])('with the archive cached, an npm source item that carried its packument $name', async ({ tarball, requests }) => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const npm = { integrity: sha512Integrity(a), ...(tarball ? { tarball: `${registry.url}pkg-a/-/pkg-a-1.0.0.tgz` } : {}) };
+    const item: HarvestItem = { ...npmItem('pkg-a', '1.0.0'), npm };
+    const cacheDir = join(dir, 'archives');
+    expect(await runHarvest(options([fakeSource([item])], { cacheDir }))).toMatchObject({ scanned: 1, failed: [] });
+    // A second catalog over the same archive cache: the version is new to it, so it is fetched and scanned.
+    const other = openStore(join(dir, 'other.db'));
+    try {
+      const before = registry.requests.length;
+      expect(await runHarvest(options([fakeSource([item])], { cacheDir, store: other }))).toMatchObject({ scanned: 1, failed: [] });
+      expect(registry.requests.slice(before)).toEqual(requests);
+      expect(other.latestScan('pkg-a')?.report.target.integrity).toBe(npm.integrity);
+    } finally {
+      other.close();
+    }
+  });
+
   it('fetches and scans a listed exact version whose published integrity changed', async () => {
     const a = await tarballOf('pkg-a', '1.0.0');
     registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });

@@ -22,6 +22,7 @@ import { packageNameOf } from '../store/repo.js';
 import type { AnalysisPool } from './analysis-pool.js';
 import { OutOfHeapError, createAnalysisPool, defaultPoolSize } from './analysis-pool.js';
 import { MemoryBudget } from '../fetch/memory.js';
+import type { ResolvedVersion } from '../fetch/npm.js';
 import type { FetchedWorkspace } from './scan-job.js';
 import { fetchForScan } from './scan-job.js';
 
@@ -126,6 +127,15 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 /** Only network trouble (refused, reset, 5xx, timeouts of one request) is worth another try. */
 export function isTransient(error: unknown): boolean {
   return error instanceof AssayError && error.category === 'network';
+}
+
+/** The packument's tarball and integrity for a job's exact npm version, when its source read them. */
+function resolvedVersion(job: Job): ResolvedVersion | undefined {
+  const { kind, version } = job.target;
+  const integrity = job.npm?.integrity;
+  const tarball = job.npm?.tarball;
+  if (kind !== 'npm' || version === undefined || integrity === undefined || tarball === undefined) return undefined;
+  return { version, integrity, tarball };
 }
 
 function optionsRecord(options: HarvestOptions): Record<string, unknown> {
@@ -416,6 +426,7 @@ class Harvest {
           memory: this.#memory,
           // Retries are ours, with backoff across the whole fetch; the fetcher makes one try per request.
           retries: 0,
+          resolved: resolvedVersion(job),
         });
       } catch (error) {
         if (!isTransient(error) || attempt >= retries || signal.aborted) throw error;

@@ -11,6 +11,7 @@ import { workspaceIsIncomplete } from '../core/workspace.js';
 import { hashExecutables } from '../fetch/hash.js';
 import { fetchWorkspace } from '../fetch/index.js';
 import type { MemoryBudget } from '../fetch/memory.js';
+import type { ResolvedVersion } from '../fetch/npm.js';
 import type { MadeWorkspace } from '../fetch/workspace.js';
 import { readerFor } from '../fetch/reader.js';
 import { buildReport } from '../report/build.js';
@@ -45,6 +46,8 @@ export type FetchForScanOptions = Pick<ScanOptions, 'signal' | 'limits' | 'regis
   retries?: number | undefined;
   /** Unpack archives into memory while this budget holds them. */
   memory?: MemoryBudget | undefined;
+  /** What a source already read from the packument for an npm target's exact version (see fetch/npm.ts). */
+  resolved?: ResolvedVersion | undefined;
 };
 
 export interface FetchedWorkspace extends MadeWorkspace {
@@ -63,6 +66,7 @@ export async function fetchForScan(target: Target, options: FetchForScanOptions)
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     ...(options.retries !== undefined ? { retries: options.retries } : {}),
     ...(options.memory !== undefined ? { memory: options.memory } : {}),
+    ...(options.resolved !== undefined ? { resolved: options.resolved } : {}),
   });
   return { ...made, dispose: () => made.dispose(), fetchMs: elapsed(started) };
 }

@@ -187,6 +187,13 @@ export function failureReason(failure: HttpFailure): string {
   return failure.attempts > 1 ? `${failure.message} (gave up after ${failure.attempts} attempts)` : failure.message;
 }
 
+/** True for an absolute http: or https: URL. */
+export function isHttpUrl(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const { protocol } = new URL(text);
+  return protocol === 'https:' || protocol === 'http:';
+}
+
 /** Joins a base URL (possibly with a path) and an absolute path, without doubling slashes. */
 export function joinUrl(base: string, pathAndQuery: string): string {
   return `${base.replace(/\/+$/, '')}${pathAndQuery}`;

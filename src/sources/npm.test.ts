@@ -286,6 +286,25 @@ describe('npmSource', () => {
   });
 });
 
+describe('npmSource tarball addresses', () => {
+  const tarballs: [string, unknown, string | undefined][] = [
+    ['an https URL', 'https://registry.example.invalid/t/-/t-1.0.0.tgz', 'https://registry.example.invalid/t/-/t-1.0.0.tgz'],
+    ['an http URL', 'http://127.0.0.1:9/t/-/t-1.0.0.tgz', 'http://127.0.0.1:9/t/-/t-1.0.0.tgz'],
+    ['a file: URL', 'file:///etc/passwd', undefined],
+    ['a git URL', 'git+ssh://git@example.invalid/t.git', undefined],
+    ['a relative path', '/t/-/t-1.0.0.tgz', undefined],
+    ['not a string', { href: 'https://example.invalid/t.tgz' }, undefined],
+    ['an overlong URL', `https://example.invalid/${'a'.repeat(3000)}.tgz`, undefined],
+  ];
+  it.each(tarballs)('keeps dist.tarball only when it is an http(s) URL: %s', async (_label, tarball, kept) => {
+    const body = { name: 't', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': { dist: { integrity: 'sha512-t', tarball } } } };
+    server = await startJsonServer({ '/t': () => ({ body }) });
+    const { items } = await drain(npmSource(config({ names: ['t'], keywords: [] })).list(options()));
+    expect(items[0]?.npm?.integrity).toBe('sha512-t');
+    expect(items[0]?.npm?.tarball).toBe(kept);
+  });
+});
+
 describe('npm names', () => {
   it.each([
     ['mcp-server', undefined],

@@ -2,7 +2,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { errorMessage } from '../core/errors.js';
 import { escapeTerminal, truncateText } from '../core/text.js';
-import { endStatusFor, failureReason, fetchJson, joinUrl, type HttpFailure, type HttpRequestOptions, type RetryPolicy } from './http.js';
+import { endStatusFor, failureReason, fetchJson, isHttpUrl, joinUrl, type HttpFailure, type HttpRequestOptions, type RetryPolicy } from './http.js';
 import type { HarvestItem, HarvestSource, NpmVersionMeta, SourceEnd, SourceOptions } from './source.js';
 import { parseNpmSpec } from './spec.js';
 
@@ -55,7 +55,7 @@ const PackumentSchema = z.object({
   maintainers: z.unknown().optional(),
 });
 const VersionSchema = z.object({
-  dist: z.object({ integrity: z.unknown().optional() }).optional(),
+  dist: z.object({ integrity: z.unknown().optional(), tarball: z.unknown().optional() }).optional(),
   deprecated: z.unknown().optional(),
   maintainers: z.unknown().optional(),
 });
@@ -290,6 +290,8 @@ function versionMeta(version: z.infer<typeof VersionSchema>, time: unknown, topM
   const meta: NpmVersionMeta = {};
   const integrity = version.dist?.integrity;
   if (typeof integrity === 'string' && integrity.length <= 512) meta.integrity = integrity;
+  const tarball = version.dist?.tarball;
+  if (typeof tarball === 'string' && tarball.length <= 2048 && isHttpUrl(tarball)) meta.tarball = tarball;
   if (typeof time === 'string' && time.length <= 64 && !Number.isNaN(Date.parse(time))) meta.publishedAt = time;
   const maintainers = maintainerNames(version.maintainers ?? topMaintainers);
   if (maintainers.length > 0) meta.maintainers = maintainers;

@@ -24,6 +24,8 @@ export type RegistryMeta = z.infer<typeof RegistryMetaSchema>;
 /** What npm's packument says about one version, when a source looked it up. */
 export const NpmVersionMetaSchema = z.object({
   integrity: z.string().max(512).optional(),
+  /** `dist.tarball`: an http(s) URL, so that the fetch need not ask the registry for the manifest again. */
+  tarball: z.string().max(2048).optional(),
   publishedAt: z.string().max(64).optional(),
   maintainers: z.array(z.string().max(256)).max(64).optional(),
   deprecated: z.boolean().optional(),
