@@ -33,9 +33,9 @@ store.close();
 process.stdout.write(JSON.stringify(summary));
 `;
 
-function makeTargets(): string {
+function makeTargets(count = TARGETS): string {
   const lines: string[] = [];
-  for (let i = 0; i < TARGETS; i += 1) {
+  for (let i = 0; i < count; i += 1) {
     const root = join(dir, 'targets', `server-${i}`);
     mkdirSync(root, { recursive: true });
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: `kill-test-server-${i}`, version: '1.0.0', main: 'index.js' }));
@@ -44,19 +44,19 @@ function makeTargets(): string {
     writeFileSync(join(root, 'index.js'), `const { Server } = require('@modelcontextprotocol/sdk/server/index.js');\n${body}\n`);
     lines.push(root);
   }
-  const list = join(dir, 'targets.txt');
+  const list = join(dir, `targets-${count}.txt`);
   writeFileSync(list, `${lines.join('\n')}\n`);
   return list;
 }
 
-function start(list: string): ChildProcess {
+function start(list: string, db = dbPath): ChildProcess {
   const script = join(dir, 'harvest.mjs');
   writeFileSync(script, SCRIPT);
-  return spawn(process.execPath, [script, list, dbPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [script, list, db], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function query<T>(sql: string): T[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+function query<T>(sql: string, path = dbPath): T[] {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
     return db.prepare<[], T>(sql).all();
@@ -65,9 +65,9 @@ function query<T>(sql: string): T[] {
   }
 }
 
-function jobStates(): Record<string, number> {
+function jobStates(path = dbPath): Record<string, number> {
   try {
-    return Object.fromEntries(query<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').map((r) => [r.state, r.n]));
+    return Object.fromEntries(query<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state', path).map((r) => [r.state, r.n]));
   } catch {
     return {};
   }
@@ -129,5 +129,30 @@ describe('harvest kill and resume', () => {
     expect(new Set(jobs.map((j) => j.scanId)).size).toBe(TARGETS);
     const runs = query<{ id: number; finished: number }>('SELECT id, finished_at IS NOT NULL AS finished FROM harvest_runs');
     expect(runs).toEqual([{ id: summary.runId, finished: 1 }]);
+  }, 180_000);
+
+  it('refuses a second harvest on the database while the first runs, which then scans every target once', async () => {
+    // Enough targets that the first harvest is still running when the second has started up.
+    const count = 4 * TARGETS;
+    const list = makeTargets(count);
+    const db = join(dir, 'overlap.db');
+    const first = start(list, db);
+    const firstExit = exited(first);
+    const deadline = Date.now() + 60_000;
+    while ((jobStates(db).done ?? 0) < 1) {
+      if (Date.now() > deadline) throw new Error('the first harvest never finished a job');
+      await sleep(20);
+    }
+    const second = await exited(start(list, db));
+    expect(second.code).not.toBe(0);
+    expect(second.err).toMatch(/another harvest is running on this database \(run 1, pid \d+ on ".*", last heartbeat \d+ s ago\)/);
+    expect(jobStates(db).done ?? 0, 'the first harvest ended before the second was refused').toBeLessThan(count);
+
+    const done = await firstExit;
+    expect(done.code, done.err).toBe(0);
+    const perPackage = query<{ n: number }>('SELECT COUNT(s.id) AS n FROM packages p JOIN versions v ON v.package_id = p.id JOIN scans s ON s.version_id = v.id GROUP BY p.name', db);
+    expect(perPackage).toHaveLength(count);
+    expect(perPackage.filter((r) => r.n !== 1)).toEqual([]);
+    expect(query<{ finished: number; token: string | null }>('SELECT finished_at IS NOT NULL AS finished, owner_token AS token FROM harvest_runs', db)).toEqual([{ finished: 1, token: null }]);
   }, 180_000);
 });

@@ -3,6 +3,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
 import type { FakeRegistry } from '../fetch/test-helpers/registry-server.js';
@@ -146,6 +147,31 @@ describe('runHarvest', () => {
       expect(other.latestScan('pkg-a')?.report.target.integrity).toBe(npm.integrity);
     } finally {
       other.close();
+    }
+  });
+
+  it('stops, and fails with the reason, when another harvest takes its run over', async () => {
+    const stealer: HarvestSource = {
+      id: 'stealer',
+      async *list(options) {
+        yield dirTarget('first');
+        // What a second harvest does once this one's hold has lapsed: it takes the run.
+        const db = new Database(join(dir, 'h.db'));
+        try {
+          db.prepare("UPDATE harvest_runs SET owner_token = 'second-harvest'").run();
+        } finally {
+          db.close();
+        }
+        await new Promise<void>((resolve) => options.signal.addEventListener('abort', () => resolve(), { once: true }));
+        return { status: 'aborted', pages: 1, items: 1 };
+      },
+    };
+    await expect(runHarvest(options([stealer], { holdRenewMs: 20 }))).rejects.toThrow(/another harvest took over run 1 after this one stopped renewing its hold/);
+    const db = new Database(join(dir, 'h.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT status, owner_token AS token, finished_at AS finished FROM harvest_runs').all()).toEqual([{ status: 'running', token: 'second-harvest', finished: null }]);
+    } finally {
+      db.close();
     }
   });
 

@@ -18,6 +18,7 @@ import { createIntegrityResolver } from '../sources/npm.js';
 import type { HarvestItem, HarvestSource, SourceEnd } from '../sources/source.js';
 import type { Store } from '../store/index.js';
 import type { AnalyzerVersion, Job } from '../store/jobs.js';
+import { RUN_LEASE_MS } from '../store/jobs.js';
 import { packageNameOf } from '../store/repo.js';
 import type { AnalysisPool } from './analysis-pool.js';
 import { OutOfHeapError, createAnalysisPool, defaultPoolSize } from './analysis-pool.js';
@@ -74,6 +75,8 @@ export interface HarvestOptions {
   /** Fetch retries after a transient network error, with exponential backoff from retryBaseMs. */
   retries?: number | undefined;
   retryBaseMs?: number | undefined;
+  /** How often the run's hold is renewed (store/jobs.ts); a quarter of RUN_LEASE_MS unless a test says otherwise. */
+  holdRenewMs?: number | undefined;
   capabilities?: Capabilities | undefined;
   /** Injected for tests; by default worker threads (or in-process when running from sources). */
   pool?: AnalysisPool | undefined;
@@ -464,6 +467,7 @@ export async function runHarvest(options: HarvestOptions): Promise<HarvestSummar
   const tuning = tuneMalloc();
   if (tuning.status === 'unavailable') options.onWarning?.(`malloc tuning unavailable, so the harvest will hold more memory: ${tuning.reason}`);
   const run = options.store.beginHarvestRun(optionsRecord(options));
+  const lease = holdRun(options, run.id);
   const summary: HarvestSummary = {
     runId: run.id,
     resumed: run.resumed,
@@ -477,10 +481,48 @@ export async function runHarvest(options: HarvestOptions): Promise<HarvestSummar
     sourceEnds: [],
     durationMs: 0,
   };
-  await new Harvest(options, run.id, summary).run();
+  try {
+    await new Harvest({ ...options, signal: lease.signal }, run.id, summary).run();
+  } finally {
+    lease.release();
+  }
   summary.durationMs = Math.round(performance.now() - started);
-  summary.interrupted = options.signal.aborted;
+  summary.interrupted = lease.signal.aborted;
   if (summary.interrupted) options.store.interruptHarvestRun(run.id, summary);
   else options.store.finishHarvestRun(run.id, summary);
+  if (lease.lost !== undefined) throw lease.lost;
   return summary;
+}
+
+interface Lease {
+  /** The caller's signal, or this lease's when the run was lost. */
+  signal: AbortSignal;
+  lost: AssayError | undefined;
+  release(): void;
+}
+
+/**
+ * Renews the run's heartbeat while the harvest runs (store/jobs.ts). Should another harvest take the run over,
+ * because this process stopped renewing for longer than the lease, the harvest stops as if interrupted and
+ * then fails with the reason, rather than working on beside the new holder.
+ */
+function holdRun(options: HarvestOptions, runId: number): Lease {
+  const controller = new AbortController();
+  const lease: Lease = { signal: AbortSignal.any([options.signal, controller.signal]), lost: undefined, release: () => clearInterval(timer) };
+  const renew = (): void => {
+    let held: boolean;
+    try {
+      held = options.store.renewHarvestRun(runId);
+    } catch (error) {
+      options.onWarning?.(`cannot renew the hold on harvest run ${runId}: ${errorMessage(error)}`);
+      return;
+    }
+    if (held || lease.lost !== undefined) return;
+    lease.lost = new AssayError('store', `another harvest took over run ${runId} after this one stopped renewing its hold for over ${RUN_LEASE_MS / 1000} s`);
+    clearInterval(timer);
+    controller.abort(lease.lost);
+  };
+  const timer = setInterval(renew, options.holdRenewMs ?? RUN_LEASE_MS / 4);
+  timer.unref();
+  return lease;
 }

@@ -1,11 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Report } from '../core/report.js';
 import { ReportSchema } from '../core/report.js';
-import { analyzersCovered } from './jobs.js';
+import { RUN_LEASE_MS, analyzersCovered, liveHolder, processAlive } from './jobs.js';
+import type { RunHolder } from './jobs.js';
 import type { Store } from './store.js';
 import { openStore } from './store.js';
 
@@ -63,6 +65,102 @@ describe('harvest runs', () => {
     const next = store.beginHarvestRun({});
     expect(next.id).not.toBe(first.id);
     expect(next.resumed).toBe(false);
+  });
+});
+
+describe('who holds a run', () => {
+  const self = { token: 'mine', pid: 100, host: 'here' };
+  const NOW = 1_000_000;
+  const alive = (pid: number): boolean => pid === 200;
+  const held = (over: Partial<RunHolder>): RunHolder => ({ ownerToken: 'theirs', ownerPid: 200, ownerHost: 'here', heartbeatAt: NOW - 1000, ...over });
+  const cases: [string, RunHolder, boolean][] = [
+    ['nobody holds it', held({ ownerToken: null }), false],
+    ['this owner holds it', held({ ownerToken: 'mine' }), false],
+    ['the holder never beat', held({ heartbeatAt: null }), false],
+    ['the heartbeat is older than the lease', held({ heartbeatAt: NOW - RUN_LEASE_MS - 1 }), false],
+    ['the holder on this host is gone', held({ ownerPid: 201 }), false],
+    ['a live holder on this host beat a second ago', held({}), true],
+    ['a holder on another host beat a second ago, whatever its pid here', held({ ownerHost: 'there', ownerPid: 201 }), true],
+    ['a heartbeat exactly at the lease', held({ heartbeatAt: NOW - RUN_LEASE_MS }), true],
+  ];
+  it.each(cases)('%s', (_label, holder, busy) => {
+    expect(liveHolder(holder, self, NOW, alive) !== undefined).toBe(busy);
+  });
+
+  it('describes the holder without letting its host name restyle the terminal', () => {
+    const text = liveHolder(held({ ownerHost: `evil\u001b[2J${'h'.repeat(200)}` }), self, NOW, alive) ?? '';
+    expect(text).toMatch(/^pid 200 on ".*", last heartbeat 1 s ago$/);
+    expect(text).not.toMatch(/\u001b/);
+    expect(text.length).toBeLessThan(120);
+  });
+
+  it('knows this process is alive and a finished one is not', () => {
+    expect(processAlive(process.pid)).toBe(true);
+    const done = spawnSync(process.execPath, ['-e', '0']);
+    expect(processAlive(done.pid ?? 0)).toBe(false);
+    expect(processAlive(0)).toBe(false);
+    expect(processAlive(-1)).toBe(false);
+  });
+});
+
+describe('holding a run', () => {
+  const other = { token: 'other-harvest', pid: process.pid, host: hostname() };
+
+  function holderRow(runId: number): { token: string | null; heartbeat: number | null; status: string } | undefined {
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      return db.prepare<[number], { token: string | null; heartbeat: number | null; status: string }>(
+        'SELECT owner_token AS token, heartbeat_at AS heartbeat, status FROM harvest_runs WHERE id = ?',
+      ).get(runId);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('refuses a second harvest while a live one holds the run, and leaves its jobs alone', () => {
+    const run = store.beginHarvestRun({}, other);
+    store.enqueueJob(run.id, item('a'));
+    store.claimJob(run.id);
+    expect(() => store.beginHarvestRun({})).toThrow(/another harvest is running on this database \(run 1, pid \d+ on ".*", last heartbeat \d+ s ago\)/);
+    expect(store.jobCounts(run.id)).toMatchObject({ fetching: 1, queued: 0 });
+    expect(store.renewHarvestRun(run.id)).toBe(false);
+    expect(store.renewHarvestRun(run.id, other)).toBe(true);
+  });
+
+  it('takes over a run whose holder is gone, and a stopped holder no longer finishes it', () => {
+    const done = spawnSync(process.execPath, ['-e', '0']);
+    const gone = { token: 'killed-harvest', pid: done.pid ?? 0, host: hostname() };
+    const run = store.beginHarvestRun({}, gone);
+    store.enqueueJob(run.id, item('a'));
+    store.claimJob(run.id);
+    const resumed = store.beginHarvestRun({});
+    expect(resumed).toMatchObject({ id: run.id, resumed: true });
+    expect(store.jobCounts(run.id)).toMatchObject({ fetching: 0, queued: 1 });
+    store.finishHarvestRun(run.id, {}, gone);
+    expect(holderRow(run.id)?.status).toBe('running');
+    store.finishHarvestRun(run.id, {});
+    expect(holderRow(run.id)).toMatchObject({ token: null, heartbeat: null, status: 'finished' });
+  });
+
+  it('takes over a run on another host once its heartbeat is older than the lease', () => {
+    const far = { token: 'far-harvest', pid: process.pid, host: 'another-host' };
+    const run = store.beginHarvestRun({}, far);
+    expect(() => store.beginHarvestRun({})).toThrow(/another harvest is running/);
+    const db = new Database(dbPath);
+    try {
+      db.prepare('UPDATE harvest_runs SET heartbeat_at = ? WHERE id = ?').run(Date.now() - RUN_LEASE_MS - 1000, run.id);
+    } finally {
+      db.close();
+    }
+    expect(store.beginHarvestRun({})).toMatchObject({ id: run.id, resumed: true });
+  });
+
+  it('lets go of a run it interrupts, so that any harvest may resume it', () => {
+    const run = store.beginHarvestRun({}, other);
+    store.interruptHarvestRun(run.id, { why: 'ctrl-c' }, other);
+    expect(holderRow(run.id)).toMatchObject({ token: null, status: 'interrupted' });
+    expect(store.beginHarvestRun({})).toMatchObject({ id: run.id, resumed: true });
+    expect(holderRow(run.id)?.token).not.toBeNull();
   });
 });
 

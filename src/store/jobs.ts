@@ -2,8 +2,11 @@
  * The durable harvest queue: runs, jobs and package metadata. Every state change is one statement or one
  * transaction, so a process killed at any instant leaves each job either before or after a step, never half.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { AssayError } from '../core/errors.js';
+import { escapeTerminal, truncateText } from '../core/text.js';
 import type { Report } from '../core/report.js';
 import type { Target } from '../core/target.js';
 import { TargetSchema } from '../core/target.js';
@@ -29,6 +32,56 @@ export interface HarvestRun {
   startedAt: string;
   /** True when an unfinished earlier run was picked up again. */
   resumed: boolean;
+}
+
+/** Who holds a run while harvesting it (migration 3). */
+export interface RunOwner {
+  /** Random per process: a pid alone can be reused after a crash. */
+  token: string;
+  pid: number;
+  host: string;
+}
+
+/** How long a holder that stopped renewing its heartbeat still counts; a harvest renews it four times as often. */
+export const RUN_LEASE_MS = 60_000;
+
+const HolderSchema = z.object({
+  ownerToken: z.string().nullable(),
+  ownerPid: z.number().int().nullable(),
+  ownerHost: z.string().nullable(),
+  heartbeatAt: z.number().int().nullable(),
+});
+export type RunHolder = z.infer<typeof HolderSchema>;
+
+/**
+ * Describes the harvest that still holds a run, or undefined when the run is free to take: it is ours, nobody's,
+ * its heartbeat is older than the lease, or its process on this host is gone (a SIGKILL frees the run at once).
+ */
+export function liveHolder(holder: RunHolder, self: RunOwner, nowMs: number, isAlive: (pid: number) => boolean): string | undefined {
+  const { ownerToken, ownerPid, ownerHost, heartbeatAt } = holder;
+  if (ownerToken === null || ownerToken === self.token || heartbeatAt === null) return undefined;
+  if (nowMs - heartbeatAt > RUN_LEASE_MS) return undefined;
+  if (ownerHost === self.host && ownerPid !== null && !isAlive(ownerPid)) return undefined;
+  const seconds = Math.max(0, Math.round((nowMs - heartbeatAt) / 1000));
+  return `pid ${ownerPid ?? '?'} on ${JSON.stringify(truncateText(escapeTerminal(ownerHost ?? '?'), 64))}, last heartbeat ${seconds} s ago`;
+}
+
+const PROCESS_OWNER: RunOwner = { token: randomUUID(), pid: process.pid, host: hostname() };
+
+/** This process as a run's holder: one token for its lifetime, so it may resume a run it left itself. */
+export function processRunOwner(): RunOwner {
+  return PROCESS_OWNER;
+}
+
+/** Whether a process with this pid exists on this host (one owned by another user counts). */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export interface JobInput {
@@ -80,7 +133,7 @@ const JobRowSchema = z.object({
 });
 type JobRow = z.infer<typeof JobRowSchema>;
 
-const RunRowSchema = z.object({ id: z.number().int(), startedAt: z.string() });
+const RunRowSchema = HolderSchema.extend({ id: z.number().int(), startedAt: z.string() });
 
 function parseJson<T>(schema: z.ZodType<T>, text: string, what: string): T {
   let value: unknown;
@@ -123,14 +176,27 @@ const JOB_COLUMNS = `id, run_id AS runId, key, target_json AS targetJson, origin
 function prepare(db: Db) {
   return {
     unfinishedRun: db.prepare<[], unknown>(
-      'SELECT id, started_at AS startedAt FROM harvest_runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1',
+      `SELECT id, started_at AS startedAt, owner_token AS ownerToken, owner_pid AS ownerPid, owner_host AS ownerHost,
+         heartbeat_at AS heartbeatAt FROM harvest_runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1`,
     ),
-    insertRun: db.prepare<[string, string]>("INSERT INTO harvest_runs (started_at, status, options_json) VALUES (?, 'running', ?)"),
-    finishRun: db.prepare<[string, string, string, number]>(
-      'UPDATE harvest_runs SET finished_at = ?, status = ?, summary_json = ? WHERE id = ?',
+    insertRun: db.prepare<[string, string, string, number, string, number]>(
+      `INSERT INTO harvest_runs (started_at, status, options_json, owner_token, owner_pid, owner_host, heartbeat_at)
+       VALUES (?, 'running', ?, ?, ?, ?, ?)`,
     ),
-    interruptRun: db.prepare<[string, number]>(
-      "UPDATE harvest_runs SET status = 'interrupted', summary_json = ? WHERE id = ? AND finished_at IS NULL",
+    claimRun: db.prepare<[string, number, string, number, number]>(
+      "UPDATE harvest_runs SET status = 'running', owner_token = ?, owner_pid = ?, owner_host = ?, heartbeat_at = ? WHERE id = ?",
+    ),
+    renewRun: db.prepare<[number, number, string]>(
+      'UPDATE harvest_runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ? AND finished_at IS NULL',
+    ),
+    // Finishing or interrupting lets go of the run, but only a run this harvest still holds.
+    finishRun: db.prepare<[string, string, string, number, string]>(
+      `UPDATE harvest_runs SET finished_at = ?, status = ?, summary_json = ?, owner_token = NULL, owner_pid = NULL, owner_host = NULL,
+         heartbeat_at = NULL WHERE id = ? AND (owner_token IS NULL OR owner_token = ?)`,
+    ),
+    interruptRun: db.prepare<[string, number, string]>(
+      `UPDATE harvest_runs SET status = 'interrupted', summary_json = ?, owner_token = NULL, owner_pid = NULL, owner_host = NULL,
+         heartbeat_at = NULL WHERE id = ? AND finished_at IS NULL AND (owner_token IS NULL OR owner_token = ?)`,
     ),
     requeue: db.prepare<[string, number]>(
       "UPDATE jobs SET state = 'queued', updated_at = ? WHERE run_id = ? AND state IN ('fetching', 'analysing')",
@@ -210,33 +276,46 @@ export class JobRepo {
   }
 
   /**
-   * Resumes the newest unfinished run (its in-progress jobs go back to the queue) or starts a new one.
-   * Immediate, so two harvests starting together cannot both create a run.
+   * Resumes the newest unfinished run (its in-progress jobs go back to the queue) or starts a new one, and holds
+   * it for `owner`. Refuses while another live harvest holds the unfinished run: taking it over would requeue
+   * that harvest's jobs and do them a second time beside it. Immediate, so two harvests starting together
+   * cannot both create or take a run.
    */
-  beginRun(options: unknown): HarvestRun {
+  beginRun(options: unknown, owner: RunOwner, isAlive: (pid: number) => boolean = processAlive): HarvestRun {
     return this.#db
       .transaction((): HarvestRun => {
+        const nowMs = Date.now();
         const found = this.#stmt.unfinishedRun.get();
         if (found !== undefined) {
           const run = RunRowSchema.parse(found);
+          const holder = liveHolder(run, owner, nowMs, isAlive);
+          if (holder !== undefined) {
+            throw new AssayError('store', `another harvest is running on this database (run ${run.id}, ${holder}); run one harvest per database at a time`);
+          }
+          this.#stmt.claimRun.run(owner.token, owner.pid, owner.host, nowMs, run.id);
           this.#stmt.requeue.run(now(), run.id);
-          return { ...run, resumed: true };
+          return { id: run.id, startedAt: run.startedAt, resumed: true };
         }
         const startedAt = now();
-        const id = Number(this.#stmt.insertRun.run(startedAt, JSON.stringify(options ?? {})).lastInsertRowid);
+        const id = Number(this.#stmt.insertRun.run(startedAt, JSON.stringify(options ?? {}), owner.token, owner.pid, owner.host, nowMs).lastInsertRowid);
         return { id, startedAt, resumed: false };
       })
       .immediate();
   }
 
+  /** Renews the holder's heartbeat; false when the run is no longer held by this owner (finished or taken over). */
+  renewRun(runId: number, owner: RunOwner): boolean {
+    return this.#stmt.renewRun.run(Date.now(), runId, owner.token).changes > 0;
+  }
+
   /** Marks the run finished; the next harvest starts a new one. */
-  finishRun(runId: number, summary: unknown): void {
-    this.#stmt.finishRun.run(now(), 'finished', JSON.stringify(summary), runId);
+  finishRun(runId: number, summary: unknown, owner: RunOwner): void {
+    this.#stmt.finishRun.run(now(), 'finished', JSON.stringify(summary), runId, owner.token);
   }
 
   /** Records why a run stopped early but leaves it unfinished, so the next harvest resumes it. */
-  interruptRun(runId: number, summary: unknown): void {
-    this.#stmt.interruptRun.run(JSON.stringify(summary), runId);
+  interruptRun(runId: number, summary: unknown, owner: RunOwner): void {
+    this.#stmt.interruptRun.run(JSON.stringify(summary), runId, owner.token);
   }
 
   /** Puts jobs a killed process left in progress back in the queue. Returns how many. */

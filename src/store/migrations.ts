@@ -164,9 +164,23 @@ CREATE TABLE package_meta (
 ) STRICT;
 `;
 
+/*
+ * Design notes for v3:
+ * - A running harvest holds its run: a random token per process, its pid and host, and a heartbeat (ms since
+ *   the epoch) it renews while it runs. A second harvest on the database refuses to start while the holder is
+ *   alive, instead of requeueing the first one's jobs and doing them again beside it.
+ */
+const RUN_OWNER = `
+ALTER TABLE harvest_runs ADD COLUMN owner_token TEXT;
+ALTER TABLE harvest_runs ADD COLUMN owner_pid INTEGER;
+ALTER TABLE harvest_runs ADD COLUMN owner_host TEXT;
+ALTER TABLE harvest_runs ADD COLUMN heartbeat_at INTEGER;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'initial', sql: INITIAL },
   { version: 2, name: 'harvest-queue', sql: HARVEST },
+  { version: 3, name: 'harvest-run-owner', sql: RUN_OWNER },
 ];
 
 export function latestSchemaVersion(migrations: readonly Migration[] = MIGRATIONS): number {

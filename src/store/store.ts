@@ -3,8 +3,8 @@ import type { Finding } from '../core/finding.js';
 import type { Report } from '../core/report.js';
 import type { AppliedMigration, Db } from './db.js';
 import { appliedMigrations, openDatabase, storeError } from './db.js';
-import type { AnalyzerVersion, HarvestRun, Job, JobCounts, JobInput, PackageMeta, ScanIdentity } from './jobs.js';
-import { JobRepo } from './jobs.js';
+import type { AnalyzerVersion, HarvestRun, Job, JobCounts, JobInput, PackageMeta, RunOwner, ScanIdentity } from './jobs.js';
+import { JobRepo, processRunOwner } from './jobs.js';
 import type { CatalogPage, CatalogQuery } from './catalog.js';
 import { listCatalog } from './catalog.js';
 import type { StoredArchive } from './archives.js';
@@ -27,12 +27,17 @@ export interface Store {
   catalog(query: CatalogQuery): CatalogPage;
   /** npm versions scanned with a known integrity, whose archives the cache can hold. */
   storedArchives(limit?: number): StoredArchive[];
-  /** Resumes the newest unfinished harvest run (requeueing its in-progress jobs) or starts a new one. */
-  beginHarvestRun(options: unknown): HarvestRun;
-  /** Marks a run finished with its summary; the next harvest starts a new run. */
-  finishHarvestRun(runId: number, summary: unknown): void;
-  /** Records an early stop but leaves the run unfinished, so the next harvest resumes it. */
-  interruptHarvestRun(runId: number, summary: unknown): void;
+  /**
+   * Resumes the newest unfinished harvest run (requeueing its in-progress jobs) or starts a new one, held by
+   * `owner` (this process by default). Throws a store error while another live harvest holds the run.
+   */
+  beginHarvestRun(options: unknown, owner?: RunOwner): HarvestRun;
+  /** Renews the holder's heartbeat (every quarter of RUN_LEASE_MS); false when the run is no longer held by `owner`. */
+  renewHarvestRun(runId: number, owner?: RunOwner): boolean;
+  /** Marks a run finished with its summary and lets go of it; the next harvest starts a new run. */
+  finishHarvestRun(runId: number, summary: unknown, owner?: RunOwner): void;
+  /** Records an early stop and lets go of the run but leaves it unfinished, so the next harvest resumes it. */
+  interruptHarvestRun(runId: number, summary: unknown, owner?: RunOwner): void;
   /** Puts jobs left `fetching`/`analysing` (a killed process) back in the queue; returns how many. */
   requeueInProgress(runId: number): number;
   /** Adds a job unless the run has one with the same key. */
@@ -105,16 +110,20 @@ class SqliteStore implements Store {
     return this.#run('cannot read the migrations', () => appliedMigrations(this.#db));
   }
 
-  beginHarvestRun(options: unknown): HarvestRun {
-    return this.#run('cannot start the harvest run', () => this.#jobs.beginRun(options));
+  beginHarvestRun(options: unknown, owner: RunOwner = processRunOwner()): HarvestRun {
+    return this.#run('cannot start the harvest run', () => this.#jobs.beginRun(options, owner));
   }
 
-  finishHarvestRun(runId: number, summary: unknown): void {
-    this.#run('cannot finish the harvest run', () => this.#jobs.finishRun(runId, summary));
+  renewHarvestRun(runId: number, owner: RunOwner = processRunOwner()): boolean {
+    return this.#run('cannot renew the harvest run', () => this.#jobs.renewRun(runId, owner));
   }
 
-  interruptHarvestRun(runId: number, summary: unknown): void {
-    this.#run('cannot record the interrupted run', () => this.#jobs.interruptRun(runId, summary));
+  finishHarvestRun(runId: number, summary: unknown, owner: RunOwner = processRunOwner()): void {
+    this.#run('cannot finish the harvest run', () => this.#jobs.finishRun(runId, summary, owner));
+  }
+
+  interruptHarvestRun(runId: number, summary: unknown, owner: RunOwner = processRunOwner()): void {
+    this.#run('cannot record the interrupted run', () => this.#jobs.interruptRun(runId, summary, owner));
   }
 
   requeueInProgress(runId: number): number {
