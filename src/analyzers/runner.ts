@@ -1,4 +1,5 @@
 import type { Analyzer, AnalyzerContext, AnalyzerOutput, AnalyzerResult, AnalyzerStatus } from '../core/analyzer.js';
+import { missingRequirement } from '../core/analyzer.js';
 import { errorMessage, isAbortError } from '../core/errors.js';
 import type { Finding } from '../core/finding.js';
 import { FindingSchema } from '../core/finding.js';
@@ -19,12 +20,6 @@ export interface RunOptions {
 }
 
 type BaseContext = Omit<AnalyzerContext, 'signal'>;
-
-function missingRequirement(analyzer: Analyzer, capabilities: Capabilities): string | undefined {
-  if (analyzer.requirements.docker && !capabilities.docker) return 'needs a Docker engine, which is not available';
-  if (analyzer.requirements.network && !capabilities.network) return 'needs network access, which is turned off';
-  return undefined;
-}
 
 /** An analyzer's output crosses a stage boundary: check it like outside input. */
 function checkOutput(analyzer: Analyzer, output: AnalyzerOutput): string | undefined {
@@ -71,7 +66,7 @@ function rejectOnAbort(signal: AbortSignal): { promise: Promise<never>; dispose(
  */
 export async function runAnalyzer(analyzer: Analyzer, base: BaseContext, options: RunOptions): Promise<AnalyzerResult> {
   const startedAt = performance.now();
-  const missing = missingRequirement(analyzer, options.capabilities);
+  const missing = missingRequirement(analyzer.requirements, options.capabilities);
   if (missing) return result(analyzer, 'skipped', startedAt, { reason: missing });
 
   const timeout = AbortSignal.timeout(base.limits.timeoutMs);

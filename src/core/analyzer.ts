@@ -34,6 +34,27 @@ export interface AnalyzerRequirements {
   docker?: boolean;
 }
 
+/**
+ * The reason an analyzer is skipped for when the run lacks one of its requirements. It is stored with the
+ * scan, so that a later harvest that has the capability can tell such a skip from the analyzer's own.
+ */
+export const MISSING_REQUIREMENT = {
+  docker: 'needs a Docker engine, which is not available',
+  network: 'needs network access, which is turned off',
+} as const;
+
+/** The requirement a run with these capabilities lacks, as its skip reason; undefined when it has them all. */
+export function missingRequirement(requirements: AnalyzerRequirements, capabilities: Readonly<Record<keyof AnalyzerRequirements, boolean>>): string | undefined {
+  if (requirements.docker === true && !capabilities.docker) return MISSING_REQUIREMENT.docker;
+  if (requirements.network === true && !capabilities.network) return MISSING_REQUIREMENT.network;
+  return undefined;
+}
+
+/** True for a skip reason that said only that a requirement was missing. */
+export function skippedForRequirement(reason: string | null | undefined): boolean {
+  return reason === MISSING_REQUIREMENT.docker || reason === MISSING_REQUIREMENT.network;
+}
+
 /** What an analyzer may read. Paths come from `workspace.files`; reads are capped and never follow links. */
 export interface WorkspaceReader {
   readText(file: WorkspaceFile): Promise<string>;

@@ -150,6 +150,26 @@ describe('runHarvest', () => {
     }
   });
 
+  it('rescans what an earlier harvest scanned without a Docker engine once it has one, and only then', async () => {
+    const a = await tarballOf('pkg-a', '1.0.0');
+    registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
+    const item = npmItem('pkg-a', '1.0.0', sha512Integrity(a));
+    expect(await runHarvest(options([fakeSource([item])]))).toMatchObject({ scanned: 1, skippedUnchanged: 0 });
+    expect(store.latestScan('pkg-a')?.report.analyzers.find((r) => r.id === 'sandbox')).toMatchObject({ status: 'skipped' });
+    expect(await runHarvest(options([fakeSource([item])]))).toMatchObject({ scanned: 0, skippedUnchanged: 1 });
+
+    // Unit tests have no engine: this pool stands in for one by analysing without it, as the first harvest did.
+    const inline = createInlinePool();
+    const pool: AnalysisPool = {
+      size: 0,
+      analyse: (request, signal) => inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal),
+      close: () => inline.close(),
+    };
+    const withDocker = await runHarvest(options([fakeSource([item])], { pool, capabilities: { network: false, docker: true } }));
+    expect(withDocker).toMatchObject({ scanned: 1, skippedUnchanged: 0, failed: [] });
+    expect(await runHarvest(options([fakeSource([item])]))).toMatchObject({ scanned: 0, skippedUnchanged: 1 });
+  });
+
   it('stops, and fails with the reason, when another harvest takes its run over', async () => {
     const stealer: HarvestSource = {
       id: 'stealer',

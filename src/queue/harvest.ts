@@ -8,6 +8,7 @@ import { tuneMalloc } from './malloc-tuning.js';
 import { ANALYZERS } from '../analyzers/index.js';
 import type { Capabilities } from '../analyzers/runner.js';
 import type { EngineName } from '../analyzers/signatures/engine/types.js';
+import { missingRequirement } from '../core/analyzer.js';
 import { AssayError, errorMessage } from '../core/errors.js';
 import type { AnalyzerLimits, WorkspaceLimits } from '../core/limits.js';
 import type { Report } from '../core/report.js';
@@ -36,6 +37,8 @@ export const DEFAULT_WORKSPACE_MEMORY_BYTES = 96 * 1024 * 1024;
 export const DEFAULT_JOB_TIMEOUT_MS = 600_000;
 const INTEGRITY_LOOKUP_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
+/** What a harvest may use when the caller does not say: the network, but no Docker engine. */
+const DEFAULT_CAPABILITIES: Capabilities = { network: true, docker: false };
 const DEFAULT_RETRY_BASE_MS = 500;
 const MAX_FAILURES_LISTED = 1000;
 
@@ -179,7 +182,10 @@ class Harvest {
     this.#analysisQueue = new PQueue({ concurrency: Math.max(1, this.#pool.size || threads) });
     // Claim only as many jobs as the stages can hold, so the queue stays in the store, not in memory.
     this.#maxActive = fetchers + Math.max(1, this.#pool.size || threads);
-    this.#analyzers = options.analyzerVersions ?? ANALYZERS.map((a) => ({ id: a.id, version: a.version }));
+    const capabilities = options.capabilities ?? DEFAULT_CAPABILITIES;
+    this.#analyzers =
+      options.analyzerVersions ??
+      ANALYZERS.map((a) => ({ id: a.id, version: a.version, runnable: missingRequirement(a.requirements, capabilities) === undefined }));
     this.#integrities = options.registry === undefined ? undefined : createIntegrityResolver({ registry: options.registry, timeoutMs: INTEGRITY_LOOKUP_TIMEOUT_MS });
     const memoryBytes = options.workspaceMemoryBytes ?? DEFAULT_WORKSPACE_MEMORY_BYTES;
     // The sandbox copies a workspace from its directory into the container, so with it every workspace is on disk.
@@ -337,7 +343,7 @@ class Harvest {
             target: job.target,
             workspace: made.workspace,
             analyzerLimits: { timeoutMs, maxTextBytes, ...(maxParseTokens === undefined ? {} : { maxParseTokens }) },
-            capabilities: this.#o.capabilities ?? { network: true, docker: false },
+            capabilities: this.#o.capabilities ?? DEFAULT_CAPABILITIES,
             fetchMs: made.fetchMs,
             ...(made.contents === undefined ? {} : { contents: made.contents }),
             ...(this.#o.signatureEngine === undefined ? {} : { signatureEngine: this.#o.signatureEngine }),

@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MISSING_REQUIREMENT } from '../core/analyzer.js';
 import type { Report } from '../core/report.js';
 import { ReportSchema } from '../core/report.js';
 import { RUN_LEASE_MS, analyzersCovered, liveHolder, processAlive } from './jobs.js';
@@ -275,6 +276,22 @@ describe('already scanned?', () => {
     const newer = [{ id: 'code', version: 3 }];
     expect(store.unchangedScan({ name: 'demo', version: '1.0.0', integrity: INTEGRITY }, newer)).toBeDefined();
     expect(store.unchangedScan({ name: 'demo', version: '2.0.0', integrity: 'sha512-cccc' }, newer)).toBeUndefined();
+  });
+
+  const sandboxRun = (status: 'skipped' | 'succeeded', reason?: string): Report['analyzers'] => [
+    { id: 'code', version: 2, status: 'succeeded', durationMs: 1, errors: [] },
+    { id: 'sandbox', version: 1, status, durationMs: 0, errors: [], ...(reason === undefined ? {} : { reason }) },
+  ];
+  it.each([
+    { name: 'skipped for want of Docker, and this harvest has it', run: sandboxRun('skipped', MISSING_REQUIREMENT.docker), runnable: true, skip: false },
+    { name: 'skipped for want of Docker, and this harvest lacks it too', run: sandboxRun('skipped', MISSING_REQUIREMENT.docker), runnable: false, skip: true },
+    { name: 'skipped for its own reason, and this harvest has Docker', run: sandboxRun('skipped', 'no server entry point to start'), runnable: true, skip: true },
+    { name: 'ran, and this harvest has Docker', run: sandboxRun('succeeded'), runnable: true, skip: true },
+    { name: 'ran, and this harvest lacks Docker', run: sandboxRun('succeeded'), runnable: false, skip: true },
+  ])('a sandbox that $name → skip $skip', ({ run, runnable, skip }) => {
+    store.saveReport(report('1.0.0', INTEGRITY, run));
+    const analyzers = [{ id: 'code', version: 2, runnable: true }, { id: 'sandbox', version: 1, runnable }];
+    expect(store.unchangedScan({ name: 'demo', version: '1.0.0', integrity: INTEGRITY }, analyzers) !== undefined).toBe(skip);
   });
 
   it('compares analyzer versions by id', () => {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { skippedForRequirement } from '../core/analyzer.js';
 import { AssayError } from '../core/errors.js';
 import { escapeTerminal, truncateText } from '../core/text.js';
 import type { Report } from '../core/report.js';
@@ -117,6 +118,19 @@ export interface ScanIdentity {
 export interface AnalyzerVersion {
   id: string;
   version: number;
+  /**
+   * True when the harvest asking has what the analyzer requires (a Docker engine for the sandbox): a stored
+   * scan that skipped it for want of that requirement does not cover it then.
+   */
+  runnable?: boolean;
+}
+
+/** An analyzer as a stored scan ran it. */
+export interface StoredAnalyzerRun {
+  id: string;
+  version: number;
+  status: string;
+  reason: string | null;
 }
 
 const JobRowSchema = z.object({
@@ -234,7 +248,7 @@ function prepare(db: Db) {
          AND (@commit = '' OR v.git_commit = @commit)
        ORDER BY s.scanned_at DESC, s.id DESC LIMIT 1`,
     ),
-    runsOfScan: db.prepare<[number], AnalyzerVersion>('SELECT analyzer AS id, version FROM analyzer_runs WHERE scan_id = ?'),
+    runsOfScan: db.prepare<[number], StoredAnalyzerRun>('SELECT analyzer AS id, version, status, reason FROM analyzer_runs WHERE scan_id = ?'),
     upsertMeta: db.prepare<[string, string | null, string | null, string]>(
       `INSERT INTO package_meta (name, registry_json, npm_json, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET
@@ -256,11 +270,17 @@ export interface PackageMeta {
 
 /**
  * True when `stored` covers every analyzer in `current` at the same or a newer version. An analyzer that
- * is new, or newer than the one that made the stored scan, makes the package due again.
+ * is new, or newer than the one that made the stored scan, makes the package due again; so does one the
+ * stored scan skipped for want of a requirement (no Docker engine) that the current harvest has.
  */
-export function analyzersCovered(stored: readonly AnalyzerVersion[], current: readonly AnalyzerVersion[]): boolean {
-  const have = new Map(stored.map((a) => [a.id, a.version]));
-  return current.every((a) => (have.get(a.id) ?? 0) >= a.version);
+export function analyzersCovered(stored: readonly (AnalyzerVersion | StoredAnalyzerRun)[], current: readonly AnalyzerVersion[]): boolean {
+  const have = new Map(stored.map((a) => [a.id, a]));
+  return current.every((a) => {
+    const run = have.get(a.id);
+    if (run === undefined || run.version < a.version) return false;
+    const skippedBefore = 'status' in run && run.status === 'skipped' && skippedForRequirement(run.reason);
+    return !(skippedBefore && a.runnable === true);
+  });
 }
 
 /** Runs, jobs and metadata on one connection. Only this file writes the harvest tables. */
