@@ -11,7 +11,7 @@ import type { Target } from '../core/target.js';
 import { openArchiveCache } from './archive-cache.js';
 import { fetchNpm } from './npm.js';
 import type { NpmFetchOptions, ResolvedVersion } from './npm.js';
-import { buildPackageTarball, sha512Integrity, startRegistryServer } from './test-helpers/registry-server.js';
+import { buildPackageTarball, sha512Integrity, startRegistryServer, tarballUrl } from './test-helpers/registry-server.js';
 import type { FakePackage, FakeRegistry } from './test-helpers/registry-server.js';
 import type { FetchContext } from './workspace.js';
 import { closedLoopbackPort, expectAssayError, rootOf } from './test-helpers/expect.js';
@@ -230,12 +230,14 @@ describe('fetchNpm', () => {
   });
 });
 
+let cacheDirs = 0;
+/** An archive cache dir no earlier test used. */
+function freshCacheDir(): string {
+  cacheDirs += 1;
+  return path.join(tmp, `archive-cache-${cacheDirs}`);
+}
+
 describe('fetchNpm with the archive cache', () => {
-  let n = 0;
-  function freshCacheDir(): string {
-    n += 1;
-    return path.join(tmp, `archive-cache-${n}`);
-  }
 
   function entryPath(cacheDir: string, id: string): string {
     const integrity = served[id] ?? '';
@@ -332,18 +334,11 @@ describe('fetchNpm with the archive cache', () => {
 });
 
 describe('fetchNpm with the version its source resolved', () => {
-  let n = 0;
-  function freshCacheDir(): string {
-    n += 1;
-    return path.join(tmp, `resolved-cache-${n}`);
-  }
-
   function resolvedFor(id: string, overrides: Partial<ResolvedVersion> = {}): ResolvedVersion {
     const at = id.lastIndexOf('@');
     const name = id.slice(0, at);
     const version = id.slice(at + 1);
-    const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name;
-    return { version, integrity: served[id] ?? '', tarball: `${registry.url}${name}/-/${base}-${version}.tgz`, ...overrides };
+    return { version, integrity: served[id] ?? '', tarball: tarballUrl(registry.url, name, version), ...overrides };
   }
 
   async function fetchWith(spec: string, name: string, options: Partial<FetchContext & NpmFetchOptions>): Promise<{ version: string | undefined; requests: string[] }> {

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_ANALYZER_LIMITS, DEFAULT_WORKSPACE_LIMITS } from '../core/limits.js';
+import type { Report } from '../core/report.js';
 import type { FakeRegistry } from '../fetch/test-helpers/registry-server.js';
-import { buildPackageTarball, sha512Integrity, startRegistryServer } from '../fetch/test-helpers/registry-server.js';
+import { buildPackageTarball, sha512Integrity, startRegistryServer, tarballUrl } from '../fetch/test-helpers/registry-server.js';
 import type { HarvestItem, HarvestSource } from '../sources/source.js';
 import type { Store } from '../store/index.js';
 import { openStore } from '../store/index.js';
-import type { AnalysisPool } from './analysis-pool.js';
+import type { AnalysisPool, AnalysisRequest } from './analysis-pool.js';
 import { OutOfHeapError, createInlinePool, retryParseTokens, transferable } from './analysis-pool.js';
 import type { HarvestEvent, HarvestOptions } from './harvest.js';
 import { runHarvest } from './harvest.js';
@@ -69,6 +70,19 @@ function dirTarget(name: string): HarvestItem {
   return { key: `dir:${name}`, target: { kind: 'dir', spec: root }, origin: 'list' };
 }
 
+/**
+ * An in-process pool that analyses without a Docker engine, whatever the harvest was given: unit tests have no
+ * engine. `intercept` sees each request first and may answer it instead.
+ */
+function enginelessPool(intercept: (request: AnalysisRequest) => Promise<Report> | undefined = () => undefined): AnalysisPool {
+  const inline = createInlinePool();
+  return {
+    size: 0,
+    analyse: (request, signal) => intercept(request) ?? inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal),
+    close: () => inline.close(),
+  };
+}
+
 function options(sources: HarvestSource[], extra: Partial<HarvestOptions> = {}): HarvestOptions & { events: HarvestEvent[] } {
   const events: HarvestEvent[] = [];
   return {
@@ -96,15 +110,10 @@ describe('runHarvest', () => {
     const a = await tarballOf('pkg-a', '1.0.0');
     registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
     const seen: { root: boolean; contents: boolean }[] = [];
-    const inline = createInlinePool();
-    const pool: AnalysisPool = {
-      size: 0,
-      analyse: (request, signal) => {
-        seen.push({ root: request.workspace.root !== undefined, contents: request.contents !== undefined });
-        return inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal);
-      },
-      close: () => inline.close(),
-    };
+    const pool = enginelessPool((request) => {
+      seen.push({ root: request.workspace.root !== undefined, contents: request.contents !== undefined });
+      return undefined;
+    });
     const summary = await runHarvest(options([fakeSource([npmItem('pkg-a', '1.0.0')])], { pool, ...extra }));
     expect(summary).toMatchObject({ scanned: 1, failed: [] });
     expect(seen).toEqual([{ root: !inMemory, contents: inMemory }]);
@@ -134,7 +143,7 @@ describe('runHarvest', () => {
   ])('with the archive cached, an npm source item that carried its packument $name', async ({ tarball, requests }) => {
     const a = await tarballOf('pkg-a', '1.0.0');
     registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
-    const npm = { integrity: sha512Integrity(a), ...(tarball ? { tarball: `${registry.url}pkg-a/-/pkg-a-1.0.0.tgz` } : {}) };
+    const npm = { integrity: sha512Integrity(a), ...(tarball ? { tarball: tarballUrl(registry.url, 'pkg-a', '1.0.0') } : {}) };
     const item: HarvestItem = { ...npmItem('pkg-a', '1.0.0'), npm };
     const cacheDir = join(dir, 'archives');
     expect(await runHarvest(options([fakeSource([item])], { cacheDir }))).toMatchObject({ scanned: 1, failed: [] });
@@ -158,14 +167,7 @@ describe('runHarvest', () => {
     expect(store.latestScan('pkg-a')?.report.analyzers.find((r) => r.id === 'sandbox')).toMatchObject({ status: 'skipped' });
     expect(await runHarvest(options([fakeSource([item])]))).toMatchObject({ scanned: 0, skippedUnchanged: 1 });
 
-    // Unit tests have no engine: this pool stands in for one by analysing without it, as the first harvest did.
-    const inline = createInlinePool();
-    const pool: AnalysisPool = {
-      size: 0,
-      analyse: (request, signal) => inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal),
-      close: () => inline.close(),
-    };
-    const withDocker = await runHarvest(options([fakeSource([item])], { pool, capabilities: { network: false, docker: true } }));
+    const withDocker = await runHarvest(options([fakeSource([item])], { pool: enginelessPool(), capabilities: { network: false, docker: true } }));
     expect(withDocker).toMatchObject({ scanned: 1, skippedUnchanged: 0, failed: [] });
     expect(await runHarvest(options([fakeSource([item])]))).toMatchObject({ scanned: 0, skippedUnchanged: 1 });
   });
@@ -249,19 +251,14 @@ describe('runHarvest', () => {
     const a = await tarballOf('pkg-a', '1.0.0');
     registry = await startRegistryServer({ 'pkg-a': { distTags: { latest: '1.0.0' }, versions: { '1.0.0': { tarball: a } } } });
     const seen: { maxParseTokens: number | undefined; intact: boolean }[] = [];
-    const inline = createInlinePool();
-    const pool: AnalysisPool = {
-      size: 0,
-      analyse: (request, signal) => {
-        const contents = [...(request.contents?.values() ?? [])];
-        seen.push({ maxParseTokens: request.analyzerLimits.maxParseTokens, intact: contents.length > 0 && contents.every((b) => b.buffer.byteLength > 0) });
-        if (seen.length > runsOut) return inline.analyse({ ...request, capabilities: { network: false, docker: false } }, signal);
-        // As a worker that dies does: the workspace's bytes moved to it and are gone here.
-        structuredClone(request.contents, { transfer: transferable(request.contents) });
-        return Promise.reject(new OutOfHeapError(256, retryParseTokens(256), {}));
-      },
-      close: () => inline.close(),
-    };
+    const pool = enginelessPool((request) => {
+      const contents = [...(request.contents?.values() ?? [])];
+      seen.push({ maxParseTokens: request.analyzerLimits.maxParseTokens, intact: contents.length > 0 && contents.every((b) => b.buffer.byteLength > 0) });
+      if (seen.length > runsOut) return undefined;
+      // As a worker that dies does: the workspace's bytes moved to it and are gone here.
+      structuredClone(request.contents, { transfer: transferable(request.contents) });
+      return Promise.reject(new OutOfHeapError(256, retryParseTokens(256), {}));
+    });
     const o = options([fakeSource([npmItem('pkg-a', '1.0.0')])], { pool });
     const summary = await runHarvest(o);
     expect(summary).toMatchObject({ scanned, failed });

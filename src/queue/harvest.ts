@@ -37,9 +37,9 @@ export const DEFAULT_WORKSPACE_MEMORY_BYTES = 96 * 1024 * 1024;
 export const DEFAULT_JOB_TIMEOUT_MS = 600_000;
 const INTEGRITY_LOOKUP_TIMEOUT_MS = 30_000;
 const DEFAULT_RETRIES = 3;
+const DEFAULT_RETRY_BASE_MS = 500;
 /** What a harvest may use when the caller does not say: the network, but no Docker engine. */
 const DEFAULT_CAPABILITIES: Capabilities = { network: true, docker: false };
-const DEFAULT_RETRY_BASE_MS = 500;
 const MAX_FAILURES_LISTED = 1000;
 
 export type HarvestEvent =

@@ -69,6 +69,11 @@ describe('harvest runs', () => {
   });
 });
 
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid ?? 0;
+}
+
 describe('who holds a run', () => {
   const self = { token: 'mine', pid: 100, host: 'here' };
   const NOW = 1_000_000;
@@ -97,8 +102,7 @@ describe('who holds a run', () => {
 
   it('knows this process is alive and a finished one is not', () => {
     expect(processAlive(process.pid)).toBe(true);
-    const done = spawnSync(process.execPath, ['-e', '0']);
-    expect(processAlive(done.pid ?? 0)).toBe(false);
+    expect(processAlive(deadPid())).toBe(false);
     expect(processAlive(0)).toBe(false);
     expect(processAlive(-1)).toBe(false);
   });
@@ -129,8 +133,7 @@ describe('holding a run', () => {
   });
 
   it('takes over a run whose holder is gone, and a stopped holder no longer finishes it', () => {
-    const done = spawnSync(process.execPath, ['-e', '0']);
-    const gone = { token: 'killed-harvest', pid: done.pid ?? 0, host: hostname() };
+    const gone = { token: 'killed-harvest', pid: deadPid(), host: hostname() };
     const run = store.beginHarvestRun({}, gone);
     store.enqueueJob(run.id, item('a'));
     store.claimJob(run.id);

@@ -187,6 +187,10 @@ const bound = (text: string): string => (text.length > MAX_REASON ? `${text.slic
 const JOB_COLUMNS = `id, run_id AS runId, key, target_json AS targetJson, origin, npm_json AS npmJson, state, attempts,
   reason, scan_id AS scanId`;
 
+// Finishing or interrupting lets go of the run, but only a run this harvest still holds (or nobody does).
+const RELEASE_RUN = 'owner_token = NULL, owner_pid = NULL, owner_host = NULL, heartbeat_at = NULL';
+const HELD_BY = '(owner_token IS NULL OR owner_token = ?)';
+
 function prepare(db: Db) {
   return {
     unfinishedRun: db.prepare<[], unknown>(
@@ -203,14 +207,11 @@ function prepare(db: Db) {
     renewRun: db.prepare<[number, number, string]>(
       'UPDATE harvest_runs SET heartbeat_at = ? WHERE id = ? AND owner_token = ? AND finished_at IS NULL',
     ),
-    // Finishing or interrupting lets go of the run, but only a run this harvest still holds.
     finishRun: db.prepare<[string, string, string, number, string]>(
-      `UPDATE harvest_runs SET finished_at = ?, status = ?, summary_json = ?, owner_token = NULL, owner_pid = NULL, owner_host = NULL,
-         heartbeat_at = NULL WHERE id = ? AND (owner_token IS NULL OR owner_token = ?)`,
+      `UPDATE harvest_runs SET finished_at = ?, status = ?, summary_json = ?, ${RELEASE_RUN} WHERE id = ? AND ${HELD_BY}`,
     ),
     interruptRun: db.prepare<[string, number, string]>(
-      `UPDATE harvest_runs SET status = 'interrupted', summary_json = ?, owner_token = NULL, owner_pid = NULL, owner_host = NULL,
-         heartbeat_at = NULL WHERE id = ? AND finished_at IS NULL AND (owner_token IS NULL OR owner_token = ?)`,
+      `UPDATE harvest_runs SET status = 'interrupted', summary_json = ?, ${RELEASE_RUN} WHERE id = ? AND finished_at IS NULL AND ${HELD_BY}`,
     ),
     requeue: db.prepare<[string, number]>(
       "UPDATE jobs SET state = 'queued', updated_at = ? WHERE run_id = ? AND state IN ('fetching', 'analysing')",

@@ -64,6 +64,11 @@ function tarballPath(name: string, version: string): string {
   return `/${name}/-/${base}-${version}.tgz`;
 }
 
+/** The `dist.tarball` the fake registry at `base` (its `url`) lists for a version. */
+export function tarballUrl(base: string, name: string, version: string): string {
+  return `${base}${tarballPath(name, version).slice(1)}`;
+}
+
 function packumentOf(name: string, pkg: FakePackage, base: string): unknown {
   const versions: Record<string, unknown> = {};
   for (const [version, v] of Object.entries(pkg.versions)) {
@@ -71,7 +76,7 @@ function packumentOf(name: string, pkg: FakePackage, base: string): unknown {
       ...v.manifest,
       name,
       version,
-      dist: { tarball: `${base}${tarballPath(name, version).slice(1)}`, integrity: v.integrity ?? sha512Integrity(v.tarball) },
+      dist: { tarball: tarballUrl(base, name, version), integrity: v.integrity ?? sha512Integrity(v.tarball) },
     };
   }
   return { name, 'dist-tags': pkg.distTags, versions };
