@@ -182,24 +182,25 @@ describe('analysis pool', () => {
   });
 
   // Under the token cap, syntax can still be denser than the heap holds: 0.6 MiB of `;` is 630,000 statements,
-  // about 150 MiB of tree. The retry's cap is one no tree of that many tokens can exceed.
+  // about 150 MiB of Babel's tree. The retry's cap is one no tree of that many tokens can exceed. The scripts are
+  // TypeScript, which Babel always parses: acorn's trees of plain JavaScript are smaller (ADR 0004).
   it('runs out of a small heap on a dense script, and fits it under the retry token cap', { timeout: 60_000 }, async () => {
     if (!haveWorker) return;
-    writeFileSync(join(dir, 'index.js'), ';'.repeat(0.6 * 1024 * 1024));
+    writeFileSync(join(dir, 'index.ts'), ';'.repeat(0.6 * 1024 * 1024));
     await withOneWorker(async (threads, req) => {
       const underRetryCap = ';'.repeat(retryParseTokens(128) - 1);
       const error = await threads.analyse(req, new AbortController().signal).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OutOfHeapError);
       expect(error).toMatchObject({ heapMb: 128, retryParseTokens: retryParseTokens(128) });
       // The retry: two more scripts just under its cap are parsed in the same heap.
-      writeFileSync(join(dir, 'a.js'), underRetryCap);
-      writeFileSync(join(dir, 'b.js'), underRetryCap);
+      writeFileSync(join(dir, 'a.ts'), underRetryCap);
+      writeFileSync(join(dir, 'b.ts'), underRetryCap);
       const { req: again, dispose } = await request();
       try {
         const report = await threads.analyse({ ...again, analyzerLimits: { ...again.analyzerLimits, maxParseTokens: retryParseTokens(128) } }, new AbortController().signal);
         expect(report.analyzers.filter((a) => a.status === 'failed')).toEqual([]);
         expect(report.findings.filter((f) => f.ruleId === 'code/file-skipped').map((f) => f.message)).toEqual([
-          'index.js has about 629,145 tokens, over the 209,715-token cap (lowered from 1,500,000 for a retry after the analysis ran out of heap) for parsing code; it was not analysed',
+          'index.ts has about 629,145 tokens, over the 209,715-token cap (lowered from 1,500,000 for a retry after the analysis ran out of heap) for parsing code; it was not analysed',
         ]);
       } finally {
         await dispose();

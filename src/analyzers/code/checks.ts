@@ -4,6 +4,7 @@
  */
 import type { Node } from '@babel/types';
 import type { RuleMeta } from '../../core/finding.js';
+import { positionsIn, type Position } from '../lib/ast.js';
 import type { Callee } from './apis.js';
 import { CONNECTION_METHODS, chmodCall, clipboardCall, evalCall, execCall, fsWriteCall, isConnectionFactory, mailCall, networkCall, requireCall, timerCall } from './apis.js';
 import type { ModuleFacts, Site } from './collect.js';
@@ -28,6 +29,8 @@ export interface Hit {
 
 export interface CheckContext {
   file: string;
+  /** The source the facts were collected from (positions of nodes the fast parser made come from it). */
+  text: string;
   facts: ModuleFacts;
   deadline: number;
   signal?: AbortSignal | undefined;
@@ -66,9 +69,11 @@ class Checker {
   private readonly envAtSinks: { origin: Node; node: Node; sink: string }[] = [];
   private readonly facts: ModuleFacts;
   private cutShort = false;
+  private readonly positionOf: (node: Node) => Position | undefined;
 
   constructor(private readonly ctx: CheckContext) {
     this.facts = ctx.facts;
+    this.positionOf = positionsIn(ctx.text);
     this.resolver = new Resolver(ctx.facts);
     this.flow = new Flow(this.resolver);
   }
@@ -81,7 +86,7 @@ class Checker {
   }
 
   private where(node: Node): string {
-    const line = node.loc?.start.line;
+    const line = this.positionOf(node)?.line;
     return line === undefined ? this.ctx.file : `${this.ctx.file}:${line}`;
   }
 

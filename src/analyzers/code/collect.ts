@@ -483,7 +483,8 @@ class Collector {
       this.facts.urlStrings.push({ node, scope });
     }
     if (node.type === 'StringLiteral') {
-      const raw = (node.extra as { raw?: unknown } | undefined)?.raw;
+      // Babel keeps the source text of a literal in `extra`; the fast path's trees keep acorn's `raw` instead.
+      const raw = (node.extra as { raw?: unknown } | undefined)?.raw ?? (node as { raw?: unknown }).raw;
       if (typeof raw === 'string' && raw.length >= 18 && countHexEscapes(raw) >= 4 && countHexEscapes(raw) * 4 >= raw.length * 0.7) {
         this.facts.hexEscapedLiterals += 1;
       }

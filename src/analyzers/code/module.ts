@@ -5,7 +5,7 @@
 import type { Node } from '@babel/types';
 import type { Finding, Location, RuleMeta } from '../../core/finding.js';
 import { makeFinding } from '../../core/finding.js';
-import { positionOf, sourceOf } from '../lib/ast.js';
+import { positionsIn, sourceOf, type Position } from '../lib/ast.js';
 import { parseTimed, type TimedParse } from '../lib/shared-parse.js';
 import type { Hit } from './checks.js';
 import { runChecks } from './checks.js';
@@ -39,7 +39,7 @@ function evidenceOf(text: string, node: Node | undefined): string | undefined {
   return sourceOf(text, node, EVIDENCE_CHARS).replace(/\s+/g, ' ').trim();
 }
 
-function locationOf(file: string, node: Node | undefined): Location {
+function locationOf(file: string, node: Node | undefined, positionOf: (node: Node) => Position | undefined): Location {
   const position = node ? positionOf(node) : undefined;
   return position ? { file, line: position.line, column: position.column } : { file };
 }
@@ -50,6 +50,7 @@ function byPosition(a: Hit, b: Hit): number {
 
 /** At most MAX_FINDINGS_PER_RULE findings per rule, one per distinct key, then one summary. */
 export function aggregate(file: string, text: string, hits: readonly Hit[]): Finding[] {
+  const positionOf = positionsIn(text);
   const byRule = new Map<RuleMeta, Hit[]>();
   for (const hit of hits) {
     const list = byRule.get(hit.rule);
@@ -67,7 +68,7 @@ export function aggregate(file: string, text: string, hits: readonly Hit[]): Fin
       distinct.push(hit);
     }
     for (const hit of distinct.slice(0, MAX_FINDINGS_PER_RULE)) {
-      findings.push(makeFinding(rule, CODE_ANALYZER_ID, { location: locationOf(file, hit.node), evidence: evidenceOf(text, hit.node), message: hit.message }));
+      findings.push(makeFinding(rule, CODE_ANALYZER_ID, { location: locationOf(file, hit.node, positionOf), evidence: evidenceOf(text, hit.node), message: hit.message }));
     }
     const rest = distinct.slice(MAX_FINDINGS_PER_RULE);
     const first = rest[0];
@@ -75,7 +76,7 @@ export function aggregate(file: string, text: string, hits: readonly Hit[]): Fin
       const more = rest.length === 1 ? '1 more like it' : `${rest.length} more like it`;
       findings.push(
         makeFinding(rule, CODE_ANALYZER_ID, {
-          location: locationOf(file, first.node),
+          location: locationOf(file, first.node, positionOf),
           evidence: evidenceOf(text, first.node),
           message: `${more} in ${file} (not listed one by one), the first: ${first.message}`,
         }),
@@ -111,7 +112,7 @@ export function analyseSource(file: string, text: string, options: SourceOptions
   const collectOptions = options.signal ? { deadline: started + budget, signal: options.signal } : { deadline: started + budget };
   const facts = collectFacts(parsed.ast, text, collectOptions);
   // The checks still run over what was collected, with a quarter of the budget again, so a cut file keeps its findings.
-  const checked = runChecks({ file, facts, deadline: Math.max(performance.now(), started + budget) + budget / 4, signal: options.signal });
+  const checked = runChecks({ file, text, facts, deadline: Math.max(performance.now(), started + budget) + budget / 4, signal: options.signal });
   const findings = aggregate(file, text, checked.hits);
   if (checked.cutShort) {
     findings.push(

@@ -86,10 +86,48 @@ export function memberPath(node: Node | null | undefined): string | undefined {
   return undefined;
 }
 
-/** 1-based line and column of a node, as findings report them. */
-export function positionOf(node: Node): { line: number; column: number } | undefined {
-  const start = node.loc?.start;
-  return start ? { line: start.line, column: start.column + 1 } : undefined;
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** Offsets where each line of `text` starts, with Babel's line breaks (CRLF, CR, LF, U+2028, U+2029). */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 13 && text.charCodeAt(i + 1) === 10) continue;
+    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) starts.push(i + 1);
+  }
+  return starts;
+}
+
+/** 1-based line and column of a source offset, from the line starts (binary search). */
+function positionAt(starts: readonly number[], offset: number): Position {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - (starts[lo] ?? 0) + 1 };
+}
+
+/**
+ * 1-based line and column of the nodes of one parse of `text`, as findings report them. Babel's trees carry
+ * them (`loc`); the fast path's trees do not (lib/fast-parse.ts), so their positions come from the node's
+ * offset into `text`, with the line starts found once, on the first such node.
+ */
+export function positionsIn(text: string): (node: Node) => Position | undefined {
+  let starts: number[] | undefined;
+  return (node) => {
+    const start = node.loc?.start;
+    if (start) return { line: start.line, column: start.column + 1 };
+    if (typeof node.start !== 'number') return undefined;
+    starts ??= lineStarts(text);
+    return positionAt(starts, Math.min(node.start, text.length));
+  };
 }
 
 /** Source text of a node, bounded so evidence stays short even for a one-line bundle. */

@@ -2,6 +2,7 @@ import { parse } from '@babel/parser';
 import type { ParseResult, ParserPlugin } from '@babel/parser';
 import type { File } from '@babel/types';
 import type { AnalyzerLimits } from '../../core/limits.js';
+import { parseFast } from './fast-parse.js';
 
 /**
  * Largest script the code and tools analyzers parse. Babel needs about 30 bytes of heap per byte of source and
@@ -69,6 +70,12 @@ const PLUGINS_BY_EXTENSION: Readonly<Record<string, readonly ParserPlugin[]>> = 
 
 export const SCRIPT_EXTENSIONS: readonly string[] = Object.keys(PLUGINS_BY_EXTENSION);
 
+/**
+ * Plain JavaScript, which acorn tries first (lib/fast-parse.ts); a file it rejects, and every TypeScript
+ * file, goes to Babel. Files without a script extension (`bin` scripts) are JavaScript too.
+ */
+const FAST_EXTENSIONS: ReadonlySet<string> = new Set(['.js', '.mjs', '.cjs']);
+
 function extensionOf(file: string): string {
   const dot = file.lastIndexOf('.');
   return dot < 0 ? '' : file.slice(dot).toLowerCase();
@@ -106,9 +113,16 @@ function recoveredErrors(ast: ParseResult<File>): string[] {
 /**
  * Parses one file with error recovery. A file with a shebang, JSX in `.js`, or TypeScript syntax in a
  * `.js` file still parses when it can; a file that cannot be parsed at all is an error result, never a throw.
+ * Plain JavaScript that acorn accepts comes back in Babel's shape without `loc` (ADR 0004); everything else is
+ * Babel's own tree.
  */
 export function parseScript(file: string, text: string): ParseOutcome {
-  const plugins = [...(PLUGINS_BY_EXTENSION[extensionOf(file)] ?? ['jsx'])];
+  const extension = extensionOf(file);
+  if (FAST_EXTENSIONS.has(extension) || !(extension in PLUGINS_BY_EXTENSION)) {
+    const ast = parseFast(text);
+    if (ast !== undefined) return { ok: true, ast, recovered: [] };
+  }
+  const plugins = [...(PLUGINS_BY_EXTENSION[extension] ?? ['jsx'])];
   try {
     const ast = attempt(text, plugins);
     return { ok: true, ast, recovered: recoveredErrors(ast) };

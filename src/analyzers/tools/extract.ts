@@ -7,7 +7,7 @@
 import { parseExpression } from '@babel/parser';
 import type { Class, Node, ObjectExpression, Program } from '@babel/types';
 import type { Location } from '../../core/finding.js';
-import { memberPath, positionOf } from '../lib/ast.js';
+import { memberPath, positionsIn, type Position } from '../lib/ast.js';
 import { parseScript, type ParseOutcome } from '../lib/parse.js';
 import type { AnyCall, Collected, ObjectCandidate } from './collect.js';
 import { collect } from './collect.js';
@@ -79,6 +79,7 @@ class FileTools {
   private readonly text: string;
   private readonly collected: Collected;
   private readonly pattern: ToolPattern | undefined;
+  private readonly positionOf: (node: Node) => Position | undefined;
 
   constructor(
     module: PreparedModule,
@@ -88,11 +89,12 @@ class FileTools {
     this.text = module.text;
     this.collected = module.collected;
     this.pattern = module.pattern;
+    this.positionOf = positionsIn(module.text);
     this.ev = new Evaluator(module.collected.functionScopes, options.linker);
   }
 
   readonly locate = (node: Node): Location => {
-    const position = positionOf(node);
+    const position = this.positionOf(node);
     return position ? { file: this.file, line: position.line, column: position.column } : { file: this.file };
   };
 
