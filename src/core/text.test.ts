@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf, makeFinding } from './finding.js';
 import { parseSize } from './limits.js';
-import { REDACTED, escapeTerminal, hasHiddenCharacters, redactSecrets, truncateText } from './text.js';
+import { REDACTED, escapeTerminal, hasHiddenCharacters, redactSecrets, segmentAt, truncateText } from './text.js';
 
 describe('redactSecrets', () => {
   it.each([
@@ -93,5 +93,19 @@ describe('parseSize', () => {
 
   it.each(['', 'abc', '-1', '0', '10 parsecs', '1e9'])('rejects %j', (text) => {
     expect(parseSize(text)).toBeUndefined();
+  });
+});
+
+describe('segmentAt', () => {
+  it.each([
+    ['the first segment', [0, 10, 20], 0, 0],
+    ['inside the first', [0, 10, 20], 9, 0],
+    ['exactly at a start', [0, 10, 20], 10, 1],
+    ['inside the last', [0, 10, 20], 25, 2],
+    ['past the end', [0, 10, 20], 1_000, 2],
+    ['a single segment', [0], 5, 0],
+    ['empty segments share a start: the last of them', [0, 5, 5, 5, 9], 5, 3],
+  ])('finds %s', (_label, starts, offset, index) => {
+    expect(segmentAt(starts, offset)).toBe(index);
   });
 });

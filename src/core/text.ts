@@ -57,3 +57,18 @@ export function hasHiddenCharacters(text: string): boolean {
   UNSAFE_CHARS.lastIndex = 0;
   return /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/.test(text);
 }
+
+/**
+ * Index of the segment of a text that holds `offset`, given where each segment starts (ascending, the first at
+ * 0): the last start at or before it. Binary search, so a bundle of many lines or a batch of many files is cheap.
+ */
+export function segmentAt(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] ?? 0) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,4 +1,5 @@
 import type { Node } from '@babel/types';
+import { segmentAt } from '../../core/text.js';
 
 /** Keys that hold positions or comments, not child nodes. */
 const SKIP_KEYS = new Set(['loc', 'start', 'end', 'extra', 'comments', 'leadingComments', 'trailingComments', 'innerComments', 'range', 'errors', 'tokens']);
@@ -102,16 +103,10 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
-/** 1-based line and column of a source offset, from the line starts (binary search). */
+/** 1-based line and column of a source offset, from the line starts. */
 function positionAt(starts: readonly number[], offset: number): Position {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo + 1, column: offset - (starts[lo] ?? 0) + 1 };
+  const line = segmentAt(starts, offset);
+  return { line: line + 1, column: offset - (starts[line] ?? 0) + 1 };
 }
 
 /**

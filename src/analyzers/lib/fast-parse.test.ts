@@ -1,25 +1,14 @@
-import { parse } from '@babel/parser';
 import type { Node } from '@babel/types';
 import { describe, expect, it } from 'vitest';
 import { positionsIn } from './ast.js';
 import { parseFast } from './fast-parse.js';
-import { parseScript } from './parse.js';
+import { parseScript, parseWithBabel } from './parse.js';
 
-/** Babel as parseScript calls it for a `.js` file, without the fast path. */
+/** Babel's tree of a `.js` file, as parseScript made it before the fast path. */
 function babel(text: string): Node {
-  return parse(text, {
-    sourceType: 'unambiguous',
-    errorRecovery: true,
-    allowReturnOutsideFunction: true,
-    allowAwaitOutsideFunction: true,
-    allowImportExportEverywhere: true,
-    allowUndeclaredExports: true,
-    allowSuperOutsideMethod: true,
-    allowNewTargetOutsideFunction: true,
-    createParenthesizedExpressions: false,
-    attachComment: false,
-    plugins: ['jsx', 'decorators-legacy', 'importAttributes', 'explicitResourceManagement'],
-  }) as unknown as Node;
+  const outcome = parseWithBabel('index.js', text);
+  if (!outcome.ok) throw new Error(`Babel rejected: ${text}`);
+  return outcome.ast;
 }
 
 function fast(text: string): Node {

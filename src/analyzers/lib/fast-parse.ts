@@ -234,7 +234,9 @@ function finishFunction(raw: Raw): void {
 
 /**
  * Where each node type, as acorn makes it or as converted, keeps its child nodes. Listing them saves
- * enumerating the keys of every node, leaves included; a type not listed has its keys enumerated.
+ * enumerating the keys of every node, leaves included; a type not listed has its keys enumerated. This is not
+ * the code walker's table (code/walker.ts): that one lists the keys that can hold code and leaves some out on
+ * purpose (import attributes, for one), while the conversion has to reach every node.
  */
 const CHILD_KEYS: Readonly<Record<string, readonly string[]>> = {
   Identifier: [],

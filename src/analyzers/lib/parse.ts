@@ -122,7 +122,12 @@ export function parseScript(file: string, text: string): ParseOutcome {
     const ast = parseFast(text);
     if (ast !== undefined) return { ok: true, ast, recovered: [] };
   }
-  const plugins = [...(PLUGINS_BY_EXTENSION[extension] ?? ['jsx'])];
+  return parseWithBabel(file, text);
+}
+
+/** Babel alone, as parseScript uses it for what the fast path does not take (and tests, to compare with it). */
+export function parseWithBabel(file: string, text: string): ParseOutcome {
+  const plugins = [...(PLUGINS_BY_EXTENSION[extensionOf(file)] ?? ['jsx'])];
   try {
     const ast = attempt(text, plugins);
     return { ok: true, ast, recovered: recoveredErrors(ast) };

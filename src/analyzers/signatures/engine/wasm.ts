@@ -1,3 +1,4 @@
+import { segmentAt } from '../../../core/text.js';
 import { WasmPool, type PoolOptions, type WasmReply } from './pool.js';
 import { parseRules, referencedNames, requirementOf, type ParsedRule, type Requirement } from './yara-syntax.js';
 import { compileStringCondition, impliedStringCondition, parseStringDefs, widenForCandidates, type StringCondition } from './string-condition.js';
@@ -412,7 +413,7 @@ export class WasmRuleSet implements CompiledRuleSet {
         if (file !== undefined) addCandidate(out.candidates, file.name, unit);
       }
       for (const [id, offset, length] of r.matches) {
-        const k = fileAt(starts, offset);
+        const k = segmentAt(starts, offset);
         const file = batch.files[k];
         if (file === undefined) continue;
         const start = starts[k] ?? 0;
@@ -484,16 +485,6 @@ function stringMatch(data: Buffer, id: string, offset: number, length: number): 
   return { id, offset, length, data: Buffer.from(data.subarray(offset, offset + Math.min(length, MAX_MATCH_BYTES))) };
 }
 
-function fileAt(starts: readonly number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if ((starts[mid] ?? 0) <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
 
 function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
