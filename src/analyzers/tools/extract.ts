@@ -7,7 +7,7 @@
 import { parseExpression } from '@babel/parser';
 import type { Class, Node, ObjectExpression, Program } from '@babel/types';
 import type { Location } from '../../core/finding.js';
-import { memberPath, positionsIn, type Position } from '../lib/ast.js';
+import { memberPath, positionsIn, sourceOf, type Position } from '../lib/ast.js';
 import { parseScript, type ParseOutcome } from '../lib/parse.js';
 import type { AnyCall, Collected, ObjectCandidate } from './collect.js';
 import { collect } from './collect.js';
@@ -27,6 +27,8 @@ export interface ExtractOptions {
   maxTools: number;
   /** Answers imports from other modules of the package. */
   linker?: ModuleLinker;
+  /** The text of a linked module, so that its nodes are located and quoted in it. */
+  textOf?: (file: string) => string | undefined;
 }
 
 export interface FileExtraction {
@@ -79,7 +81,8 @@ class FileTools {
   private readonly text: string;
   private readonly collected: Collected;
   private readonly pattern: ToolPattern | undefined;
-  private readonly positionOf: (node: Node) => Position | undefined;
+  /** Line and column lookups, per module: this one's, and any linked one a node was followed into. */
+  private readonly positions = new Map<string, (node: Node) => Position | undefined>();
 
   constructor(
     module: PreparedModule,
@@ -89,14 +92,28 @@ class FileTools {
     this.text = module.text;
     this.collected = module.collected;
     this.pattern = module.pattern;
-    this.positionOf = positionsIn(module.text);
     this.ev = new Evaluator(module.collected.functionScopes, options.linker);
   }
 
-  readonly locate = (node: Node): Location => {
-    const position = this.positionOf(node);
-    return position ? { file: this.file, line: position.line, column: position.column } : { file: this.file };
+  /** The module `file` names and its text: a linked one we hold, else this file (nodes are this file's by default). */
+  private moduleOf(file: string | undefined): { file: string; text: string } {
+    if (file === undefined || file === '' || file === this.file) return { file: this.file, text: this.text };
+    const text = this.options.textOf?.(file);
+    return text === undefined ? { file: this.file, text: this.text } : { file, text };
+  }
+
+  readonly locate = (node: Node, file?: string): Location => {
+    const module = this.moduleOf(file);
+    let positionOf = this.positions.get(module.file);
+    if (positionOf === undefined) {
+      positionOf = positionsIn(module.text);
+      this.positions.set(module.file, positionOf);
+    }
+    const position = positionOf(node);
+    return position ? { file: module.file, line: position.line, column: position.column } : { file: module.file };
   };
+
+  readonly evidence = (node: Node, file?: string): string => sourceOf(this.moduleOf(file).text, node, 200);
 
   private full(): boolean {
     if (this.tools.length >= this.options.maxTools) {
@@ -146,7 +163,7 @@ class FileTools {
       const configScope = this.collected.functionScopes.get(getConfig) ?? scope;
       const config = this.returnedValues(getConfig).map((n) => this.ev.resolve(n, configScope)).find((r) => r.node.type === 'ObjectExpression');
       if (name === undefined || config?.node.type !== 'ObjectExpression' || !isValidName(name)) return;
-      this.fromObject(config.node, config.scope, 'class', name, this.classHandler(members, scope), node);
+      this.fromObject(config.node, config.scope, 'class', name, this.classHandler(members, scope), { node, scope });
       return;
     }
     const nameField = members.get('name');
@@ -155,7 +172,7 @@ class FileTools {
     const name = this.completeString(nameField.value, scope);
     if (name === undefined || !isValidName(name)) return;
     const description = descriptionField.value ? this.ev.string(descriptionField.value, scope) : undefined;
-    const tool = this.makeTool(name, description, node, 'class');
+    const tool = this.makeTool(name, description, node, scope, 'class');
     const schema = members.get('schema') ?? members.get('inputSchema') ?? members.get('parameters');
     if (schema?.type === 'ClassProperty' && schema.value) tool.parameters = this.params(schema.value, scope);
     const annotations = members.get('annotations');
@@ -217,31 +234,35 @@ class FileTools {
   }
 
   private add(tool: ExtractedTool, handler: HandlerTarget | undefined): void {
-    if (handler) tool.handler = analyzeHandler(this.ev, this.locate, this.text, handler, tool.parameters.map((p) => p.name));
+    if (handler) tool.handler = analyzeHandler(this.ev, this.locate, this.evidence, handler, tool.parameters.map((p) => p.name));
     this.tools.push(tool);
   }
 
-  private makeTool(name: string, description: Str | undefined, site: Node, pattern: ToolPattern): ExtractedTool {
+  /** `site` is in the module of `siteScope` (a linked one, for a tool object imported from it). */
+  private makeTool(name: string, description: Str | undefined, site: Node, siteScope: Scope, pattern: ToolPattern): ExtractedTool {
     const tool: ExtractedTool = {
       name,
       description: description?.text ?? '',
       descriptionComplete: description?.complete ?? true,
       parameters: [],
-      location: this.locate(site),
+      location: this.locate(site, siteScope.file),
       pattern: this.pattern ?? pattern,
     };
-    if (description?.at) tool.descriptionLocation = this.locate(description.at);
+    if (description?.at) tool.descriptionLocation = this.locate(description.at, description.atFile);
     return tool;
   }
 
-  /** A tool-shaped object: `{ name, description, inputSchema | parameters | schema, annotations, handler }`. */
-  private fromObject(object: ObjectExpression, scope: Scope, pattern: ToolPattern, name: string | undefined, handler: HandlerTarget | undefined, site: Node = object): void {
+  /**
+   * A tool-shaped object: `{ name, description, inputSchema | parameters | schema, annotations, handler }`. The tool
+   * is located at `site` (the call or class that declares it) when given, else at the object itself.
+   */
+  private fromObject(object: ObjectExpression, scope: Scope, pattern: ToolPattern, name: string | undefined, handler: HandlerTarget | undefined, site?: Resolved): void {
     this.consumed.add(object);
     const toolName = name ?? this.completeString(this.ev.property(object, 'name', scope)?.node, scope);
     if (toolName === undefined || !isValidName(toolName)) return;
     const descriptionNode = this.ev.property(object, 'description', scope);
     const description = descriptionNode ? this.ev.string(descriptionNode.node, descriptionNode.scope) : undefined;
-    const tool = this.makeTool(toolName, description, site, pattern);
+    const tool = this.makeTool(toolName, description, site?.node ?? object, site?.scope ?? scope, pattern);
     const schema = SCHEMA_KEYS.map((key) => this.ev.property(object, key, scope)).find((p) => p !== undefined);
     if (schema) tool.parameters = this.params(schema.node, schema.scope);
     const annotations = this.ev.property(object, 'annotations', scope);
@@ -304,7 +325,7 @@ class FileTools {
       if (text !== undefined) description = text;
       else if (params === undefined) params = extractParams(this.ev, this.locate, arg, scope);
     }
-    const tool = this.makeTool(name, description, call, 'tool');
+    const tool = this.makeTool(name, description, call, scope, 'tool');
     tool.parameters = params ?? [];
     if (annotations) tool.annotations = annotations;
     if (typeof annotations?.['title'] === 'string') tool.title = annotations['title'];
@@ -319,17 +340,17 @@ class FileTools {
     const handler = this.handlerTarget(handlerNode, scope);
     const object = config ? this.ev.resolve(config, scope) : undefined;
     if (object?.node.type === 'ObjectExpression') {
-      this.fromObject(object.node, object.scope, 'registerTool', name, handler, call);
+      this.fromObject(object.node, object.scope, 'registerTool', name, handler, { node: call, scope });
       return;
     }
-    this.add(this.makeTool(name, undefined, call, 'registerTool'), handler);
+    this.add(this.makeTool(name, undefined, call, scope, 'registerTool'), handler);
   }
 
   /** FastMCP `server.addTool({ name, description, parameters, execute })`. */
   private fromAddTool(call: AnyCall, args: readonly Node[], scope: Scope): void {
     const first = args[0];
     const object = first ? this.ev.resolve(first, scope) : undefined;
-    if (object?.node.type === 'ObjectExpression') this.fromObject(object.node, object.scope, 'addTool', undefined, undefined, call);
+    if (object?.node.type === 'ObjectExpression') this.fromObject(object.node, object.scope, 'addTool', undefined, undefined, { node: call, scope });
   }
 
   private fromRequestHandler(args: readonly Node[], scope: Scope): void {
@@ -432,7 +453,7 @@ class FileTools {
     for (const tool of this.tools) {
       const target = this.dispatch.get(tool.name);
       if (tool.handler === undefined && target) {
-        tool.handler = analyzeHandler(this.ev, this.locate, this.text, target, tool.parameters.map((p) => p.name));
+        tool.handler = analyzeHandler(this.ev, this.locate, this.evidence, target, tool.parameters.map((p) => p.name));
       }
     }
   }
@@ -463,7 +484,7 @@ class FileTools {
     if (name === undefined || !isValidName(name)) return;
     const descriptionNode = this.ev.property(candidate.node, 'description', candidate.scope);
     const description = descriptionNode ? this.ev.string(descriptionNode.node, descriptionNode.scope) : undefined;
-    const tool = this.makeTool(name, description, candidate.node, 'metadata');
+    const tool = this.makeTool(name, description, candidate.node, candidate.scope, 'metadata');
     const schema = root.lookup('inputSchema');
     if (schema?.kind === 'value') tool.parameters = this.params(schema.init, schema.scope);
     const handler = root.lookup('handler');

@@ -4,7 +4,7 @@
  * directly (two levels), names followed through simple assignments, a node budget per handler.
  */
 import type { Node } from '@babel/types';
-import { memberPath, sourceOf } from '../lib/ast.js';
+import { memberPath } from '../lib/ast.js';
 import type { HandlerEffect, HandlerFacts } from './model.js';
 import type { Evaluator, Resolved, Scope } from './scope.js';
 import { isFunctionNode, memberKey, staticKey, unwrap } from './scope.js';
@@ -142,7 +142,7 @@ class HandlerScan {
   constructor(
     private readonly ev: Evaluator,
     private readonly locate: Locate,
-    private readonly text: string,
+    private readonly evidence: Evidence,
     private readonly watched: ReadonlySet<string>,
   ) {}
 
@@ -269,11 +269,12 @@ class HandlerScan {
       const command = this.constantCommand(args, scope);
       if (command !== undefined && !WRITING_COMMAND.test(command)) effect = undefined;
     }
-    if (effect) this.effects.push({ kind: effect, call: path, location: this.locate(call), evidence: sourceOf(this.text, call, 200) });
+    // A handler followed into a linked module is located, and quoted, in that module.
+    if (effect) this.effects.push({ kind: effect, call: path, location: this.locate(call, scope.file), evidence: this.evidence(call, scope.file) });
     if (this.watched.size === 0 || !isNetworkCall(path)) return;
     for (const arg of args) {
       for (const param of this.references(arg, taint)) {
-        if (!this.sent.has(param)) this.sent.set(param, { location: this.locate(call), evidence: sourceOf(this.text, call, 200) });
+        if (!this.sent.has(param)) this.sent.set(param, { location: this.locate(call, scope.file), evidence: this.evidence(call, scope.file) });
       }
     }
   }
@@ -320,8 +321,11 @@ export interface HandlerTarget {
   wholeArgs?: readonly string[];
 }
 
-export function analyzeHandler(ev: Evaluator, locate: Locate, text: string, target: HandlerTarget, params: readonly string[]): HandlerFacts {
-  const scan = new HandlerScan(ev, locate, text, new Set(params));
+/** Up to 200 characters of a node's source, from the module `file` names (the file being read when omitted). */
+export type Evidence = (node: Node, file?: string) => string;
+
+export function analyzeHandler(ev: Evaluator, locate: Locate, evidence: Evidence, target: HandlerTarget, params: readonly string[]): HandlerFacts {
+  const scan = new HandlerScan(ev, locate, evidence, new Set(params));
   const fn = target.root;
   if (isFunctionNode(fn)) {
     const body = 'body' in fn ? (fn.body as Node) : undefined;

@@ -204,7 +204,7 @@ class Run {
     }
     const deadline = started + FILE_BUDGET_MS;
     const remaining = MAX_TOOLS - this.tools.length;
-    const options = { deadline, maxTools: remaining, linker: this.registry };
+    const options = { deadline, maxTools: remaining, linker: this.registry, textOf: (path: string) => this.prepared.get(path)?.text };
     let result = extractTools(module, options);
     for (let round = 0; round < LINK_ROUNDS && this.registry.misses.size > 0; round += 1) {
       if (!(await this.loadMisses())) break;
@@ -275,7 +275,8 @@ async function analyze(ctx: AnalyzerContext): Promise<AnalyzerOutput> {
 
 export const toolsAnalyzer: Analyzer = {
   id: TOOLS_ANALYZER_ID,
-  version: 2,
+  // 3: what is followed into a linked module (a description, a handler) is located and quoted in that module.
+  version: 3,
   description:
     'The tool surface the server shows the model, extracted statically (MCP SDK calls, tool lists, JSON manifests): hidden instructions, concealment, requests for secrets, shadowing of other tools, invisible Unicode and ANSI escapes, side-channel parameters and annotations the code contradicts.',
   requirements: {},

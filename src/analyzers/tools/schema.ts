@@ -6,7 +6,7 @@
 import type { Node, ObjectExpression } from '@babel/types';
 import type { Location } from '../../core/finding.js';
 import type { ExtractedParam } from './model.js';
-import type { Evaluator, Scope } from './scope.js';
+import type { Evaluator, Scope, Str } from './scope.js';
 import { memberKey, staticKey, unwrap } from './scope.js';
 
 /** Parameters kept per tool: a schema with more is cut, not rejected. */
@@ -26,7 +26,8 @@ const OBJECT_CONSTRUCTORS = new Set(['object', 'strictObject', 'looseObject']);
 /** Methods on an object schema that keep its shape. */
 const SHAPE_KEEPING = new Set(['strict', 'passthrough', 'strip', 'describe', 'optional', 'nullable', 'nullish', 'default', 'refine', 'superRefine', 'transform', 'pick', 'omit', 'partial', 'required', 'meta', 'catchall', 'readonly', 'brand']);
 
-export type Locate = (node: Node) => Location;
+/** Where a node is: `file` names the module it is in when that is not the file being read (a linked module). */
+export type Locate = (node: Node, file?: string) => Location;
 
 interface Ctx {
   ev: Evaluator;
@@ -78,14 +79,14 @@ function jsonSchemaParams(ctx: Ctx, object: ObjectExpression, scope: Scope): Ext
     if (prop.type !== 'ObjectProperty') continue;
     const name = staticKey(prop.key, prop.computed);
     if (name === undefined) continue;
-    const param: ExtractedParam = { name, required: required?.has(name) ?? false, location: ctx.locate(prop) };
+    const param: ExtractedParam = { name, required: required?.has(name) ?? false, location: ctx.locate(prop, properties.scope.file) };
     const value = ctx.ev.resolve(prop.value, properties.scope);
     if (value.node.type === 'ObjectExpression') {
       const description = ctx.ev.resolvedProperty(value.node, 'description', value.scope);
       const text = description ? ctx.ev.string(description.node, description.scope) : undefined;
       if (text !== undefined) {
         param.description = text.text;
-        if (text.at) param.location = ctx.locate(text.at);
+        if (text.at) param.location = ctx.locate(text.at, text.atFile);
       }
       const type = ctx.ev.property(value.node, 'type', value.scope);
       const typeName = type ? typeText(ctx, type.node, type.scope) : undefined;
@@ -99,23 +100,26 @@ function jsonSchemaParams(ctx: Ctx, object: ObjectExpression, scope: Scope): Ext
 interface ZodInfo {
   description?: string;
   descriptionAt?: Node;
+  descriptionFile?: string;
   type?: string;
   required: boolean;
 }
 
-function describeArgument(ctx: Ctx, method: string, args: readonly Node[], scope: Scope): { text: string; at?: Node } | undefined {
+function describeArgument(ctx: Ctx, method: string, args: readonly Node[], scope: Scope): Str | undefined {
   const arg = args[0];
   if (!arg) return undefined;
-  if (method === 'describe') {
-    const text = ctx.ev.string(arg, scope);
-    return text ? { text: text.text, ...(text.at ? { at: text.at } : {}) } : undefined;
-  }
+  if (method === 'describe') return ctx.ev.string(arg, scope);
   // .meta({ description }) in zod 4.
   const meta = ctx.ev.resolve(arg, scope);
   if (meta.node.type !== 'ObjectExpression') return undefined;
   const description = ctx.ev.property(meta.node, 'description', meta.scope);
-  const text = description ? ctx.ev.string(description.node, description.scope) : undefined;
-  return text ? { text: text.text, ...(text.at ? { at: text.at } : {}) } : undefined;
+  return description ? ctx.ev.string(description.node, description.scope) : undefined;
+}
+
+function describeWith(info: ZodInfo, text: Str): void {
+  info.description = text.text;
+  if (text.at) info.descriptionAt = text.at;
+  if (text.atFile !== undefined) info.descriptionFile = text.atFile;
 }
 
 /** Reads a zod chain from the outside in: the outermost `.describe()` is the one that counts. */
@@ -136,10 +140,7 @@ function zodInfo(ctx: Ctx, node: Node, scope: Scope): ZodInfo {
     if (method === undefined || (callee.type !== 'MemberExpression' && callee.type !== 'OptionalMemberExpression')) break;
     if ((method === 'describe' || method === 'meta') && info.description === undefined) {
       const described = describeArgument(ctx, method, args, current.scope);
-      if (described) {
-        info.description = described.text;
-        if (described.at) info.descriptionAt = described.at;
-      }
+      if (described) describeWith(info, described);
     }
     if (OPTIONAL_METHODS.has(method)) info.required = false;
     const object = ctx.ev.resolve(callee.object, current.scope);
@@ -166,10 +167,7 @@ function shapeEntryInfo(ctx: Ctx, node: Node, scope: Scope): ZodInfo {
   const info: ZodInfo = type ? zodInfo(ctx, type.node, type.scope) : { required: true };
   const description = ctx.ev.property(value.node, 'description', value.scope);
   const text = description ? ctx.ev.string(description.node, description.scope) : undefined;
-  if (text) {
-    info.description = text.text;
-    if (text.at) info.descriptionAt = text.at;
-  }
+  if (text) describeWith(info, text);
   return info;
 }
 
@@ -181,7 +179,8 @@ function zodShapeParams(ctx: Ctx, object: ObjectExpression, scope: Scope): Extra
     const name = staticKey(prop.key, prop.computed);
     if (name === undefined) continue;
     const info = shapeEntryInfo(ctx, prop.value, scope);
-    const param: ExtractedParam = { name, required: info.required, location: ctx.locate(info.descriptionAt ?? prop) };
+    const location = info.descriptionAt ? ctx.locate(info.descriptionAt, info.descriptionFile) : ctx.locate(prop, scope.file);
+    const param: ExtractedParam = { name, required: info.required, location };
     if (info.description !== undefined) param.description = info.description;
     if (info.type !== undefined) param.type = info.type;
     params.push(param);

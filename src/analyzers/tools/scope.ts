@@ -53,6 +53,8 @@ export interface Str {
   complete: boolean;
   /** The first literal the text came from, for locations. */
   at?: Node;
+  /** The module `at` is in (a linked module's, when the text was followed into one). */
+  atFile?: string;
 }
 
 export interface Resolved {
@@ -134,6 +136,7 @@ function joinParts(parts: readonly (Str | undefined)[]): Str | undefined {
   let text = '';
   let complete = true;
   let at: Node | undefined;
+  let atFile: string | undefined;
   for (const part of parts) {
     if (part === undefined) {
       text += GAP;
@@ -141,12 +144,16 @@ function joinParts(parts: readonly (Str | undefined)[]): Str | undefined {
     } else {
       text += part.text;
       complete &&= part.complete;
-      at ??= part.at;
+      if (at === undefined && part.at !== undefined) {
+        at = part.at;
+        atFile = part.atFile;
+      }
     }
     if (text.length > MAX_TOOL_TEXT) break;
   }
   const out: Str = { text: cap(text), complete };
   if (at !== undefined) out.at = at;
+  if (atFile !== undefined) out.atFile = atFile;
   return out;
 }
 
@@ -264,20 +271,23 @@ export class Evaluator {
     const n = unwrap(node);
     switch (n.type) {
       case 'StringLiteral':
-        return { text: cap(n.value), complete: true, at: n };
+        return { text: cap(n.value), complete: true, at: n, atFile: scope.file };
       case 'NumericLiteral':
-        return { text: String(n.value), complete: true, at: n };
+        return { text: String(n.value), complete: true, at: n, atFile: scope.file };
       case 'BooleanLiteral':
-        return { text: String(n.value), complete: true, at: n };
+        return { text: String(n.value), complete: true, at: n, atFile: scope.file };
       case 'TemplateLiteral': {
         const parts: (Str | undefined)[] = [];
         n.quasis.forEach((quasi, i) => {
-          parts.push({ text: quasi.value.cooked ?? quasi.value.raw, complete: true, at: quasi });
+          parts.push({ text: quasi.value.cooked ?? quasi.value.raw, complete: true, at: quasi, atFile: scope.file });
           const expression = n.expressions[i];
           if (expression) parts.push(this.string(expression, scope, depth + 1));
         });
         const joined = joinParts(parts);
-        if (joined) joined.at = n;
+        if (joined) {
+          joined.at = n;
+          joined.atFile = scope.file;
+        }
         return joined;
       }
       case 'TaggedTemplateExpression':
