@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, isAbortError } from '../core/errors.js';
+import { createRegistryFetch, type RegistryFetch } from './http2.js';
 
 /** Why a request gave up. Only `network`, `status` 5xx and 429 are ever retried. */
 export type HttpFailureKind = 'aborted' | 'network' | 'status' | 'too-large' | 'invalid-json';
@@ -35,6 +36,7 @@ export interface HttpRequestOptions {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   headers?: Record<string, string>;
+  /** The HTTP client; by default one shared by the process, HTTP/2 where the server speaks it (http2.ts). */
   fetch?: typeof fetch;
   onWarning?: (message: string) => void;
   /** Injected by tests to replace the random jitter factor in [0, 1). */
@@ -101,11 +103,19 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(0, date - now);
 }
 
+let shared: RegistryFetch | undefined;
+
+/** One client for every source request of the process, so that each registry gets one HTTP/2 session. */
+function sharedFetch(): RegistryFetch {
+  shared ??= createRegistryFetch();
+  return shared;
+}
+
 async function attemptOnce(url: string, options: HttpRequestOptions): Promise<Attempt> {
   if (options.signal.aborted) return { kind: 'fail', failure: { kind: 'aborted', message: `aborted before requesting ${url}`, transient: false } };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const signal = AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]);
-  const doFetch = options.fetch ?? fetch;
+  const doFetch = options.fetch ?? sharedFetch().fetch;
   let response: Response;
   try {
     response = await doFetch(url, { signal, headers: options.headers ?? {}, redirect: 'follow' });
