@@ -140,6 +140,30 @@ describe('createRegistryFetch over HTTP/2', () => {
     }
   });
 
+  it('replaces a session the server drops, without an unhandled error', async () => {
+    let first = true;
+    const server = await h2Server((stream) => {
+      if (first) {
+        first = false;
+        stream.session?.destroy();
+        return;
+      }
+      stream.respond({ ':status': 200 });
+      stream.end('2');
+    });
+    const client = createRegistryFetch({ ca: cert });
+    try {
+      const dropped = await fetchBytes(`${server.origin}/a`, { ...options(), fetch: client.fetch });
+      expect(dropped).toMatchObject({ ok: false, failure: { kind: 'network', transient: true } });
+      const again = await fetchJson(`${server.origin}/b`, { ...options(), fetch: client.fetch });
+      expect(again).toMatchObject({ ok: true, value: 2 });
+      expect(server.sessions()).toBe(2);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
   it('leaves a redirect to the HTTP/1.1 client, which follows it', async () => {
     const server = await h2Server((stream) => {
       stream.respond({ ':status': 302, location: '/elsewhere' });

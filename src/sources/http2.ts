@@ -71,7 +71,8 @@ function connect(origin: string, options: RegistryFetchOptions, onGone: () => vo
     session.setTimeout(options.idleMs ?? DEFAULT_IDLE_MS, () => session.close());
     session.once('close', onGone);
     session.once('goaway', onGone);
-    session.once('error', (error) => {
+    // `on`, not `once`: a session that fails after its handshake must not leave a later error unhandled.
+    session.on('error', (error) => {
       onGone();
       reject(error);
     });
@@ -122,6 +123,8 @@ function request(session: http2.ClientHttp2Session, url: URL, init: RequestInit 
       return;
     }
     hold(session, stream);
+    // A stream can also end with no answer and no error (its session was dropped): that is a network failure too.
+    stream.once('close', () => reject(fetchFailed(new Error(`the stream closed before an answer (code ${stream.rstCode ?? 0})`))));
     const onAbort = (): void => {
       stream.close(http2.constants.NGHTTP2_CANCEL);
       reject(abortError(signal as AbortSignal));
@@ -186,6 +189,11 @@ export function createRegistryFetch(options: RegistryFetchOptions = {}): Registr
     let session: http2.ClientHttp2Session;
     try {
       session = await sessionFor(url.origin);
+      if (session.closed || session.destroyed) {
+        // Dropped since it was made, before its 'close' was seen: make another.
+        sessions.delete(url.origin);
+        session = await sessionFor(url.origin);
+      }
     } catch {
       // No HTTP/2 here, or no connection at all: HTTP/1.1 from now on, which reports its own errors.
       http1Only.add(url.origin);
