@@ -11,6 +11,7 @@
  */
 import http2 from 'node:http2';
 import { Readable } from 'node:stream';
+import PQueue from 'p-queue';
 
 export interface RegistryFetchOptions {
   /** Requests in flight per origin over HTTP/1.1 (the fallback); more wait their turn. */
@@ -31,24 +32,6 @@ export interface RegistryFetch {
 
 const DEFAULT_HTTP1_LIMIT = 16;
 const DEFAULT_IDLE_MS = 5_000;
-
-/** At most `limit` tasks at once, the rest in arrival order. */
-class Gate {
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.limit) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    this.#active += 1;
-    try {
-      return await task();
-    } finally {
-      this.#active -= 1;
-      this.#waiting.shift()?.();
-    }
-  }
-}
 
 function headerRecord(init: RequestInit | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -123,14 +106,16 @@ function request(session: http2.ClientHttp2Session, url: URL, init: RequestInit 
       return;
     }
     hold(session, stream);
-    // A stream can also end with no answer and no error (its session was dropped): that is a network failure too.
-    stream.once('close', () => reject(fetchFailed(new Error(`the stream closed before an answer (code ${stream.rstCode ?? 0})`))));
     const onAbort = (): void => {
       stream.close(http2.constants.NGHTTP2_CANCEL);
       reject(abortError(signal as AbortSignal));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    stream.once('close', () => signal?.removeEventListener('abort', onAbort));
+    stream.once('close', () => {
+      signal?.removeEventListener('abort', onAbort);
+      // A stream can also end with no answer and no error (its session was dropped): a network failure too.
+      reject(fetchFailed(new Error(`the stream closed before an answer (code ${stream.rstCode ?? 0})`)));
+    });
     // After the response, a stream error reaches the body's reader; before it, this rejects.
     stream.on('error', (error) => reject(fetchFailed(error)));
     stream.once('response', (head) => {
@@ -162,15 +147,15 @@ export function createRegistryFetch(options: RegistryFetchOptions = {}): Registr
   const sessions = new Map<string, Promise<http2.ClientHttp2Session>>();
   /** Origins that did not give us HTTP/2: asked through `fetch` from then on. */
   const http1Only = new Set<string>();
-  const gates = new Map<string, Gate>();
+  const http1Queues = new Map<string, PQueue>();
   const fallback = options.fallback ?? fetch;
   const viaFetch = (url: URL, init: RequestInit | undefined): Promise<Response> => {
-    let gate = gates.get(url.origin);
-    if (gate === undefined) {
-      gate = new Gate(Math.max(1, options.http1Limit ?? DEFAULT_HTTP1_LIMIT));
-      gates.set(url.origin, gate);
+    let queue = http1Queues.get(url.origin);
+    if (queue === undefined) {
+      queue = new PQueue({ concurrency: Math.max(1, options.http1Limit ?? DEFAULT_HTTP1_LIMIT) });
+      http1Queues.set(url.origin, queue);
     }
-    return gate.run(() => fallback(url.href, init));
+    return queue.add(() => fallback(url.href, init));
   };
   const sessionFor = (origin: string): Promise<http2.ClientHttp2Session> => {
     const known = sessions.get(origin);

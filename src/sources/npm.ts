@@ -11,9 +11,8 @@ export const NPM_SEARCH_MAX_BYTES = 4 * 1024 * 1024;
 export const NPM_PACKUMENT_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_NPM_PAGE_SIZE = 100;
 export const DEFAULT_MAX_PAGES = 1000;
-/** Packument requests in flight while listing names. */
 /**
- * Packument requests in flight. Over HTTP/2 they are streams of one connection; a registry that speaks only
+ * Packument requests in flight while listing names. Over HTTP/2 they are streams of one connection; a registry that speaks only
  * HTTP/1.1 gets at most 16 of them at a time (http2.ts), as more connections than about 20 stalled for seconds.
  */
 export const DEFAULT_NPM_LOOKUP_CONCURRENCY = 64;
