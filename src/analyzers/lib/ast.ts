@@ -92,13 +92,18 @@ export interface Position {
   column: number;
 }
 
-/** Offsets where each line of `text` starts, with Babel's line breaks (CRLF, CR, LF, U+2028, U+2029). */
+/** JavaScript's line terminators (LF, CR, U+2028, U+2029), as Babel and acorn count lines. */
+export function isLineBreak(c: number): boolean {
+  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+}
+
+/** Offsets where each line of `text` starts (CRLF is one break). */
 function lineStarts(text: string): number[] {
   const starts = [0];
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
     if (c === 13 && text.charCodeAt(i + 1) === 10) continue;
-    if (c === 10 || c === 13 || c === 0x2028 || c === 0x2029) starts.push(i + 1);
+    if (isLineBreak(c)) starts.push(i + 1);
   }
   return starts;
 }

@@ -13,6 +13,7 @@
  */
 import { Parser } from 'acorn';
 import type { File } from '@babel/types';
+import { isLineBreak } from './ast.js';
 
 /** An ESTree node as acorn makes it, seen as a bag of fields. */
 type Raw = { type: string; start: number; end: number; [key: string]: unknown };
@@ -41,7 +42,8 @@ class ConvertState {
   constructor(readonly text: string) {}
 }
 
-const MODULE_SYNTAX = new Set(['ImportDeclaration', 'ExportNamedDeclaration', 'ExportDefaultDeclaration', 'ExportAllDeclaration']);
+/** Module syntax other than `export *` and `import.meta`, which convert() handles itself. */
+const MODULE_SYNTAX = new Set(['ImportDeclaration', 'ExportNamedDeclaration', 'ExportDefaultDeclaration']);
 
 /** `{ type, start, end }` plus fields, in that order (Babel's node layout). */
 function node(type: string, start: number, end: number, fields: Record<string, unknown>): Raw {
@@ -145,10 +147,6 @@ function convertChain(raw: Raw): Raw {
 function convertImportExpression(raw: Raw): Raw {
   const args = raw.options === null || raw.options === undefined ? [raw.source] : [raw.source, raw.options];
   return node('CallExpression', raw.start, raw.end, { callee: node('Import', raw.start, raw.start + 6, {}), arguments: args });
-}
-
-function isLineBreak(c: number): boolean {
-  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
 }
 
 /** Offset of the next code character at or after `from`, past white space and comments. */
@@ -362,8 +360,8 @@ function settle(raw: Raw, state: ConvertState): Raw {
 
 function interpreterOf(text: string): Raw | null {
   if (!text.startsWith('#!')) return null;
-  const match = /[\n\r\u2028\u2029]/.exec(text);
-  const end = match === null ? text.length : match.index;
+  let end = 2;
+  while (end < text.length && !isLineBreak(text.charCodeAt(end))) end += 1;
   return node('InterpreterDirective', 0, end, { value: text.slice(2, end) });
 }
 
